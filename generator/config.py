@@ -1,0 +1,117 @@
+"""`digest.yaml` -> a frozen `Config`. Every key has a default; unknown keys are errors.
+
+The file itself is read by `load.read_config`; this module only validates a mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from generator.errors import DigestError, error
+
+CONFIG_FILE = "digest.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    title: str = "News Digest"
+    description: str = "An annotated digest of the news, compared across outlets."
+    language: str = "en"
+    base_url: str = "/"
+    theme: str = "default"
+    content_dir: str = "content"
+    output_dir: str = "site"
+    seeds_dir: str = "seeds"
+    themes_dir: str = "themes"
+    overrides_dir: str = "overrides"
+    cache_dir: str = ".digest-cache"
+    page_size: int = 20
+    # Link every mention of an entity (True) or only the first in each paragraph.
+    link_all_mentions: bool = False
+    # Link adjectival mentions ("Russian") as well as names.
+    link_adjectives: bool = False
+    # Raw HTML in Markdown: escaped unless editors are trusted with it.
+    allow_raw_html: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # Derived paths -------------------------------------------------------------
+    @property
+    def content_path(self) -> Path:
+        return self.root / self.content_dir
+
+    @property
+    def output_path(self) -> Path:
+        return self.root / self.output_dir
+
+    @property
+    def seeds_path(self) -> Path:
+        return self.root / self.seeds_dir
+
+    @property
+    def overrides_path(self) -> Path:
+        return self.root / self.overrides_dir
+
+    @property
+    def base_path(self) -> str:
+        """The path part of `base_url`, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def absolute_base(self) -> str | None:
+        """`base_url` when it is absolute (scheme and host), else None."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}{self.base_path}"
+        return None
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Config) if f.name not in ("root", "extra")}
+
+
+def _expected_type(name: str) -> type:
+    default = _FIELDS[name].default
+    return type(default)
+
+
+def from_mapping(root: Path, data: Any, path: str = CONFIG_FILE, lines: dict | None = None):
+    """Validate `data` (the parsed YAML) into a Config, or raise DigestError."""
+    lines = lines or {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DigestError([error(path, 1, "the configuration must be a mapping of keys to values")])
+    problems = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        line = lines.get(key)
+        if key not in _FIELDS:
+            close = difflib.get_close_matches(str(key), list(_FIELDS), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            valid = ", ".join(sorted(_FIELDS))
+            problems.append(error(path, line, f"unknown key '{key}'{hint} (valid keys: {valid})"))
+            continue
+        expected = _expected_type(key)
+        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(error(path, line, f"'{key}' must be a whole number"))
+        elif expected is bool and not isinstance(value, bool):
+            problems.append(error(path, line, f"'{key}' must be true or false"))
+        elif expected is str and not isinstance(value, str):
+            problems.append(error(path, line, f"'{key}' must be a string"))
+        else:
+            values[key] = value
+    if "page_size" in values and values["page_size"] < 1:
+        problems.append(error(path, lines.get("page_size"), "'page_size' must be at least 1"))
+    if problems:
+        raise DigestError(problems)
+    return Config(root=root, **values)
+
+
+def with_overrides(config: Config, **changes: Any) -> Config:
+    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})

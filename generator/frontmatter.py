@@ -1,0 +1,98 @@
+"""Split a Markdown file into YAML front matter and body, with line numbers.
+
+YAML is always read with PyYAML's safe loader; aliases are bounded so that an
+"alias bomb" cannot make the build eat memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+FENCE = "---"
+MAX_ALIASES = 100
+
+
+class FrontMatterError(Exception):
+    def __init__(self, line: int, message: str):
+        self.line = line
+        self.message = message
+        super().__init__(f"{line}: {message}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that counts alias uses and refuses absurd numbers of them."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(
+                    problem=f"more than {MAX_ALIASES} YAML aliases (*name) in one document",
+                    problem_mark=mark,
+                )
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+    """Parse YAML text; return the data and the line of each top-level key.
+
+    `first_line` is the file line where `text` starts, so errors point into the file.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark else 0)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise FrontMatterError(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(first_line, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise FrontMatterError(first_line, "YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                lines[str(key_node.value)] = first_line + key_node.start_mark.line
+    return data, lines
+
+
+def split(text: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Return (meta, meta_lines, body, body_line). A file without front matter has {}."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        return {}, {}, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (FENCE, "..."):
+            break
+    else:
+        raise FrontMatterError(1, "front matter starts with '---' but has no closing '---' line")
+    yaml_text = "\n".join(lines[1:index])
+    data, key_lines = parse_yaml(yaml_text, first_line=2)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError(2, "front matter must be a mapping of `key: value` lines")
+    body = "\n".join(lines[index + 1 :])
+    return data, key_lines, body, index + 2
+
+
+def dump(meta: dict[str, Any]) -> str:
+    """Front matter as written by our tools: stable key order, block style, UTF-8."""
+    text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=88)
+    return f"{FENCE}\n{text}{FENCE}\n"

@@ -1,0 +1,132 @@
+"""The only reader of `content/` and `digest.yaml`.
+
+Turns files into `Document`s (front matter, body, line numbers, content hash) and
+reports unreadable files as diagnostics instead of raising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from generator import config as config_mod
+from generator.errors import Diagnostic, DigestError, error
+from generator.frontmatter import FrontMatterError, parse_yaml, split
+from generator.model import Document
+
+KINDS = ("articles", "entities", "notes", "stories")
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+def rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_config(root: Path) -> config_mod.Config:
+    path = root / config_mod.CONFIG_FILE
+    if not path.exists():
+        return config_mod.Config(root=root)
+    text = _read_text(path, root)
+    try:
+        data, lines = parse_yaml(text)
+    except FrontMatterError as exc:
+        raise DigestError([error(config_mod.CONFIG_FILE, exc.line, exc.message)]) from None
+    return config_mod.from_mapping(root, data, config_mod.CONFIG_FILE, lines)
+
+
+def _read_text(path: Path, root: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DigestError([error(rel(path, root), None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DigestError(
+            [error(rel(path, root), line, "not valid UTF-8 text: save the file as UTF-8")]
+        ) from None
+
+
+def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """Every `*.md` below `folder`, sorted; symlinks leaving the project are refused."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    if not folder.is_dir():
+        return found, problems
+    real_root = root.resolve()
+    seen_dirs: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real_dir = Path(dirpath).resolve()
+        if real_dir in seen_dirs or not real_dir.is_relative_to(real_root):
+            if not real_dir.is_relative_to(real_root):
+                problems.append(
+                    error(rel(Path(dirpath), root), None, "symlink points outside the project")
+                )
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real_dir)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if not path.resolve().is_relative_to(real_root):
+                problems.append(error(rel(path, root), None, "symlink points outside the project"))
+                continue
+            found.append(path)
+    return found, problems
+
+
+def load_document(path: Path, kind: str, root: Path) -> Document:
+    """Read one content file, or raise DigestError naming it."""
+    name = rel(path, root)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DigestError([error(name, None, f"cannot read: {exc.strerror}")]) from None
+    if size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        raise DigestError([error(name, None, f"file is larger than {limit} MB: split it")])
+    raw = path.read_bytes()
+    text = _read_text(path, root)
+    if not text.strip():
+        raise DigestError([error(name, 1, "file is empty: add front matter and text, or delete")])
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        meta, meta_lines, body, body_line = split(text)
+    except FrontMatterError as exc:
+        raise DigestError([error(name, exc.line, exc.message)]) from None
+    return Document(
+        path=Path(name),
+        kind=kind,
+        id=path.stem,
+        meta=meta,
+        meta_lines=meta_lines,
+        body=body,
+        body_line=body_line,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def load_content(config: config_mod.Config) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
+    """All documents under content/, by kind, each list sorted by path."""
+    documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+    problems: list[Diagnostic] = []
+    for kind in KINDS:
+        paths, found_problems = markdown_files(config.content_path / kind, config.root)
+        problems.extend(found_problems)
+        for path in paths:
+            try:
+                documents[kind].append(load_document(path, kind, config.root))
+            except DigestError as exc:
+                problems.extend(exc.diagnostics)
+    return documents, problems
+
+
+def read_theme_file(path: Path) -> bytes:
+    return path.read_bytes()

@@ -1,0 +1,98 @@
+"""Frozen dataclasses that every stage passes along. No behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.config import Config
+from generator.errors import Diagnostic
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file under content/: front matter, body and where each came from."""
+
+    path: Path  # relative to the project root, for messages
+    kind: str  # "articles", "entities", "notes", "stories"
+    id: str  # file stem
+    meta: dict[str, Any]
+    meta_lines: dict[str, int]  # top-level key -> line in the file (1-based)
+    body: str
+    body_line: int  # line of the file where the body starts (1-based)
+    sha256: str
+
+    def line_of(self, key: str) -> int:
+        return self.meta_lines.get(key, 1)
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    slug: str
+    title: str
+    source: str
+    date: dt.date | None
+    body: str
+    path: Path
+    body_line: int
+    sha256: str
+    dateline: str = ""
+    standfirst: str = ""
+    byline: str = ""
+    url: str = ""
+    story: str = ""
+    seed: str = ""
+    seed_sha256: str = ""
+    title_derived: bool = False
+    tags: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple:
+        # Newest first, then by title and id for a stable order.
+        return (-(self.date.toordinal() if self.date else 0), self.title.lower(), self.id)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What parsing one article's Markdown yields (cached by content hash)."""
+
+    html: str
+    headings: tuple[Heading, ...]
+    paragraphs: int
+    word_count: int
+    anchors: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Site:
+    """The whole linked digest: everything rendering needs, nothing it must compute."""
+
+    config: Config
+    articles: tuple[Article, ...]
+    parsed: dict[str, Parsed]  # article id -> parsed body
+    diagnostics: tuple[Diagnostic, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def article(self, article_id: str) -> Article:
+        for article in self.articles:
+            if article.id == article_id:
+                return article
+        raise KeyError(article_id)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file of the built site: its path relative to `site/` and its bytes."""
+
+    path: str
+    data: bytes

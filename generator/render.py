@@ -1,0 +1,201 @@
+"""The one Jinja2 environment, and the core pages (home, articles, 404, data).
+
+Templates receive plain view data (dicts of strings, numbers and lists), never model
+objects; every URL in them comes from `url()` / `url_for()` (see `urls.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from generator.config import Config
+from generator.errors import DigestError, error
+from generator.model import Article, Output, Site
+from generator.urls import Urls, output_file
+
+PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def theme_dirs(config: Config) -> list[Path]:
+    """Theme folders, highest priority first: the project's overrides, then the theme."""
+    dirs = [config.overrides_path]
+    project_theme = config.root / config.themes_dir / config.theme
+    if project_theme.is_dir():
+        dirs.append(project_theme)
+    elif (PACKAGE_THEMES / config.theme).is_dir():
+        dirs.append(PACKAGE_THEMES / config.theme)
+    else:
+        raise DigestError(
+            [
+                error(
+                    "digest.yaml",
+                    None,
+                    f"theme '{config.theme}' not found in "
+                    f"{config.themes_dir}/: create it or set `theme: default`",
+                )
+            ]
+        )
+    return dirs
+
+
+def _rel(path: str | None, root: Path) -> str:
+    if not path:
+        return "<template>"
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path
+
+
+class Renderer:
+    def __init__(self, config: Config):
+        self.config = config
+        self.urls = Urls.from_config(config)
+        self.dirs = theme_dirs(config)
+        loader = jinja2.FileSystemLoader([str(d / "templates") for d in self.dirs])
+        self.env = jinja2.Environment(
+            loader=loader,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            url=self.urls.href,
+            url_for=self.urls.url_for,
+            absolute=self.urls.absolute,
+            site={
+                "title": config.title,
+                "description": config.description,
+                "language": config.language,
+                "base_path": config.base_path,
+            },
+        )
+        self.env.filters["date"] = lambda d: d.strftime("%-d %B %Y") if d else ""
+        self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+
+    def template_error(self, exc: Exception) -> DigestError:
+        root = self.config.root
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            return DigestError([error(_rel(exc.filename, root), exc.lineno, exc.message or "")])
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return DigestError([error("themes", None, f"template not found: {exc.name}")])
+        # Runtime error inside a template: find the template frame in the traceback.
+        where, line = "<template>", None
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.endswith(".html") or filename.endswith(".xml"):
+                where, line = _rel(filename, root), tb.tb_lineno
+            tb = tb.tb_next
+        return DigestError([error(where, line, f"template error: {exc}")])
+
+    def check_templates(self) -> None:
+        """Compile every template up front so a syntax error fails before any output."""
+        for name in self.env.list_templates(extensions=["html", "xml"]):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError as exc:
+                raise self.template_error(exc) from None
+
+    def page(self, site_path: str, template: str, **context: Any) -> Output:
+        try:
+            html = self.env.get_template(template).render(page_path=site_path, **context)
+        except jinja2.TemplateError as exc:
+            raise self.template_error(exc) from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise self.template_error(exc) from None
+        return Output(output_file(site_path), html.encode("utf-8"))
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """(site path, file) of every static asset; overrides win over the theme."""
+        seen: set[str] = set()
+        for folder in self.dirs:
+            static = folder / "static"
+            if not static.is_dir():
+                continue
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    site_path = "static/" + path.relative_to(static).as_posix()
+                    if site_path not in seen:
+                        seen.add(site_path)
+                        yield site_path, path
+
+
+def json_output(path: str, data: Any) -> Output:
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    return Output(path, (text + "\n").encode("utf-8"))
+
+
+# Views ---------------------------------------------------------------------------------
+
+
+def article_summary(article: Article, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "date": article.date,
+        "dateline": article.dateline,
+        "standfirst": article.standfirst,
+        "url": urls.url_for("article", article.slug),
+        "title_derived": article.title_derived,
+    }
+
+
+def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
+    parsed = site.parsed[article.id]
+    view = article_summary(article, urls)
+    view.update(
+        {
+            "byline": article.byline,
+            "original_url": article.url,
+            "tags": list(article.tags),
+            "body": Markup(parsed.html),
+            "headings": [
+                {"level": h.level, "text": h.text, "anchor": h.anchor} for h in parsed.headings
+            ],
+            "word_count": parsed.word_count,
+        }
+    )
+    return view
+
+
+def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    urls = renderer.urls
+    articles = [article_summary(a, urls) for a in site.articles]
+    yield renderer.page("", "index.html", articles=articles)
+    for article in site.articles:
+        yield renderer.page(
+            urls.path("article", article.slug),
+            "article.html",
+            article=article_view(site, article, urls),
+        )
+    yield renderer.page("404.html", "404.html")
+    yield json_output("data/articles.json", articles_data(site, urls))
+
+
+def articles_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "slug": a.slug,
+            "url": urls.url_for("article", a.slug),
+            "title": a.title,
+            "source": a.source,
+            "date": a.date.isoformat() if a.date else None,
+            "dateline": a.dateline or None,
+            "standfirst": a.standfirst or None,
+            "story": a.story or None,
+            "seed": a.seed or None,
+            "word_count": site.parsed[a.id].word_count,
+        }
+        for a in site.articles
+    ]
