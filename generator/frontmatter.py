@@ -39,6 +39,16 @@ class _Loader(yaml.SafeLoader):
                 )
         return super().compose_node(parent, index)
 
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        """An impossible date (2023-02-30) stays text, so the field check can report it."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
 
 def parse_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[str, int]]:
     """Parse YAML text; return the data and the line of each top-level key.

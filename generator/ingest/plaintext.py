@@ -58,7 +58,7 @@ TRAILER = re.compile(
 REPORTING = re.compile(r"^\((?P<byline>(?:Reporting|Writing|Additional reporting) by [^)]+)\)$")
 DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'’-]*(?:[ -][A-Z][A-Z.'’-]*){0,3})"
-    r"(?:,[^:\n]{0,30}?)?(?:\s*\([A-Za-z ]{1,30}\))?\s*(?::|—|–| - )\s+"
+    r"(?:,[^:\n]{0,30}?)?(?:\s*\([A-Za-z ]{1,30}\))?\s*(?::|—|–|-)\s+"
 )
 QUOTED = re.compile(r"^[\"'‘“](.+)[\"'’”]$")
 FINAL_PUNCT = ".!?,;:…"
