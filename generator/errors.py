@@ -18,7 +18,7 @@ class Level(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     path: str
     line: int | None
@@ -29,6 +29,10 @@ class Diagnostic:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         prefix = "" if self.level is Level.ERROR else "warning: "
         return f"{where}: {prefix}{self.message}"
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line or 0, self.level.value, self.message)
 
 
 def error(path: str | Path, line: int | None, message: str) -> Diagnostic:
@@ -43,7 +47,7 @@ class DigestError(Exception):
     """A user error: the build (or command) cannot continue. Carries its diagnostics."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = sorted(diagnostics)
+        self.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
