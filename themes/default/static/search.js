@@ -1,0 +1,22 @@
+// Search page: starts Pagefind's UI (loaded before this script) under the site's base
+// path and runs the query from ?q= (the search box in the header submits here).
+(function () {
+  "use strict";
+  var root = document.getElementById("search");
+  if (!root) return;
+  if (typeof window.PagefindUI !== "function") {
+    document.getElementById("search-unavailable").hidden = false;
+    return;
+  }
+  var ui = new window.PagefindUI({
+    element: "#search",
+    baseUrl: root.getAttribute("data-base"),
+    bundlePath: root.getAttribute("data-bundle"),
+    showImages: false,
+    showSubResults: true,
+    autofocus: false,
+    translations: { placeholder: "Search the digest" }
+  });
+  var query = new URLSearchParams(window.location.search).get("q");
+  if (query) ui.triggerSearch(query);
+})();
