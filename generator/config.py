@@ -128,7 +128,9 @@ def from_mapping(root: Path, data: Any, path: str = CONFIG_FILE, lines: dict | N
 def _check_publishing(values: dict[str, Any], path: str, lines: dict) -> list:
     problems = []
     if values.get("feed_content", "full") not in ("full", "summary"):
-        problems.append(error(path, lines.get("feed_content"), "'feed_content' must be full or summary"))
+        problems.append(
+            error(path, lines.get("feed_content"), "'feed_content' must be full or summary")
+        )
     for key in ("feed_size", "page_budget_kb"):
         if key in values and values[key] < 1:
             problems.append(error(path, lines.get(key), f"'{key}' must be at least 1"))

@@ -61,7 +61,10 @@ def _xml_text(value: str) -> str:
     return "".join(
         ch
         for ch in value
-        if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd") or ch > "\uffff"
+        if ch in "\t\n\r"
+        or (" " <= ch <= "\ud7ff")
+        or ("\ue000" <= ch <= "\ufffd")
+        or ch > "\uffff"
     )
 
 

@@ -78,7 +78,10 @@ def news_article(article: dict[str, Any], config: Config, urls: Urls) -> dict[st
         data["wordCount"] = article["word_count"]
     about = []
     for entity in article.get("entities") or []:
-        thing: dict[str, Any] = {"@type": _schema_type(entity.get("type", "")), "name": entity["name"]}
+        thing: dict[str, Any] = {
+            "@type": _schema_type(entity.get("type", "")),
+            "name": entity["name"],
+        }
         if entity.get("url"):
             thing["url"] = _absolute(urls, entity["url"])
         if entity.get("same_as"):
@@ -90,9 +93,7 @@ def news_article(article: dict[str, Any], config: Config, urls: Urls) -> dict[st
 
 
 def _schema_type(kind: str) -> str:
-    return {"person": "Person", "place": "Place", "organization": "Organization"}.get(
-        kind, "Thing"
-    )
+    return {"person": "Person", "place": "Place", "organization": "Organization"}.get(kind, "Thing")
 
 
 def install(env: jinja2.Environment, config: Config, urls: Urls) -> None:

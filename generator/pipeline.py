@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from generator import articles as articles_mod
 from generator import archive, load, markup, publish, search
+from generator import articles as articles_mod
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site

@@ -82,9 +82,7 @@ def sitemap_paths(outputs: Sequence[Output]) -> list[str]:
 
 
 def sitemap(site: Site, urls: Urls, outputs: Sequence[Output]) -> Output:
-    lastmod = {
-        urls.path("article", a.slug): a.date.isoformat() for a in site.articles if a.date
-    }
+    lastmod = {urls.path("article", a.slug): a.date.isoformat() for a in site.articles if a.date}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     for path in sitemap_paths(outputs):
         extra = f"<lastmod>{lastmod[path]}</lastmod>" if path in lastmod else ""
