@@ -17,6 +17,18 @@
     autofocus: false,
     translations: { placeholder: "Search the digest" }
   });
+  // Pagefind's input has only a placeholder: give it an accessible name.
+  var labelled = function () {
+    var input = root.querySelector("input[type=text], input[type=search]");
+    if (!input) return false;
+    input.setAttribute("aria-label", "Search the digest");
+    return true;
+  };
+  if (!labelled()) {
+    new MutationObserver(function (_records, observer) {
+      if (labelled()) observer.disconnect();
+    }).observe(root, { childList: true, subtree: true });
+  }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) ui.triggerSearch(query);
 })();
