@@ -109,8 +109,7 @@ def resolve(url: str, page_path: str, urls: Urls) -> tuple[str, str] | None:
         absolute = urls.absolute_base
         if not absolute or not url.startswith(absolute):
             return None
-        path = urls.base_path + url[len(absolute) :]
-        parts = urlsplit(path + ("#" + parts.fragment if parts.fragment else ""))
+        parts = urlsplit(urls.base_path + url[len(absolute) :])
     if url.startswith(("mailto:", "tel:", "javascript:", "data:")):
         return None
     path = unquote(parts.path)
@@ -221,7 +220,7 @@ def check_outputs(site: Site, outputs: Sequence[Output]) -> list[Diagnostic]:
     problems += link_problems(pages, files, urls)
     problems += metadata_problems(pages, urls)
     problems += size_problems(outputs, pages, urls, config.page_budget_kb)
-    return sorted(set(problems))
+    return sorted(set(problems), key=lambda d: (d.path, d.line or 0, d.level, d.message))
 
 
 def check(config: Config) -> tuple[list[Diagnostic], int]:
