@@ -4,6 +4,7 @@
   "use strict";
   var root = document.getElementById("search");
   if (!root) return;
+  document.getElementById("search-nojs").hidden = true;
   if (typeof window.PagefindUI !== "function") {
     document.getElementById("search-unavailable").hidden = false;
     return;
