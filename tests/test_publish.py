@@ -162,3 +162,38 @@ def test_search_page_without_search_built(project):
     assert "pagefind-ui.js" not in html
     assert "Search needs JavaScript" in html
     assert not (project / "site" / "pagefind").exists()
+
+
+def test_json_ld_entities_hook_gives_same_as_links():
+    # The entities stage will add `entities` to the article view; metadata maps them.
+    import datetime as dt
+
+    from generator.config import Config
+    from generator.metadata import news_article
+    from generator.urls import Urls
+
+    config = Config(root=Path("."), base_url=BASE)
+    view = {
+        "title": "T",
+        "url": "/repo/articles/t/",
+        "date": dt.date(2023, 9, 13),
+        "source": "Reuters",
+        "entities": [
+            {
+                "name": "Vostochny Cosmodrome",
+                "type": "place",
+                "url": "/repo/entities/vostochny/",
+                "same_as": ["https://www.wikidata.org/wiki/Q1136599"],
+            }
+        ],
+    }
+    data = news_article(view, config, Urls.from_config(config))
+    assert data["url"] == BASE + "articles/t/"
+    assert data["about"] == [
+        {
+            "@type": "Place",
+            "name": "Vostochny Cosmodrome",
+            "url": BASE + "entities/vostochny/",
+            "sameAs": ["https://www.wikidata.org/wiki/Q1136599"],
+        }
+    ]

@@ -307,10 +307,10 @@ def _axe_pages(base: str, site: Path) -> list[str]:
 def test_axe_finds_no_serious_or_critical_violations(served, browser):
     _need(AXE.is_file(), "npm's axe-core")
     base, site = served
-    page = browser.new_page()
     failures = []
     checked = []
-    for url in _axe_pages(base, site):
+    for scheme, url in [(s, u) for s in ("light", "dark") for u in _axe_pages(base, site)]:
+        page = browser.new_page(color_scheme=scheme)
         page.goto(url)
         if url.endswith("/search/"):
             page.goto(url + "?q=Vostochny")
@@ -322,8 +322,8 @@ def test_axe_finds_no_serious_or_critical_violations(served, browser):
                 .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`)"""
         )
         checked.append(url)
-        failures += [f"{url}: {v}" for v in violations]
-    page.close()
+        failures += [f"{url} ({scheme}): {v}" for v in violations]
+        page.close()
     assert any(u.endswith("/search/") for u in checked)
     assert any("/articles/" in u for u in checked)
     assert not failures, "\n".join(failures)
