@@ -63,7 +63,38 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"{len(result.removed)} removed) into {config.output_dir}/ in "
         f"{sum(result.timings.values()):.2f}s"
     )
-    return _exit_code(result.diagnostics, args.strict)
+    diagnostics = list(result.diagnostics)
+    if config.search and not getattr(args, "no_search", False):
+        from generator.search import build_index
+
+        indexed, problems = build_index(config.output_path)
+        _print_diagnostics(problems)
+        diagnostics += problems
+        if not problems:
+            print(f"indexed {indexed} pages for search into {config.output_dir}/pagefind/")
+    return _exit_code(diagnostics, args.strict)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from generator.check import check
+
+    config = _config(args)
+    diagnostics, pages = check(config)
+    _print_diagnostics(diagnostics)
+    errors = sum(1 for d in diagnostics if d.level is Level.ERROR)
+    print(f"checked {pages} pages: {errors} errors, {len(diagnostics) - errors} warnings")
+    return _exit_code(diagnostics, args.strict)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from generator.scaffold import init
+
+    target = Path(args.dir)
+    written = init(target, title=args.title)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: cd {target} && digest build (then push to GitHub and enable Pages)")
+    return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -95,7 +126,23 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", parents=[common], help="render content/ into site/")
     build.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
+    build.add_argument(
+        "--no-search", action="store_true", help="do not build the Pagefind search index"
+    )
     build.set_defaults(func=cmd_build)
+
+    check = sub.add_parser(
+        "check", parents=[common], help="build in memory and report broken links, metadata, sizes"
+    )
+    check.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
+    check.set_defaults(func=cmd_check)
+
+    init = sub.add_parser(
+        "init", parents=[common], help="create a new digest (config, folders, Pages workflow)"
+    )
+    init.add_argument("dir", help="the new project folder (must be empty or not exist)")
+    init.add_argument("--title", default="News Digest", help="the digest's title")
+    init.set_defaults(func=cmd_init)
 
     ingest = sub.add_parser("ingest", parents=[common], help="turn seed .txt files into articles")
     ingest.add_argument("paths", nargs="*", help="seed files or folders (default: seeds/)")

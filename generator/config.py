@@ -38,6 +38,17 @@ class Config:
     link_adjectives: bool = False
     # Raw HTML in Markdown: escaped unless editors are trusted with it.
     allow_raw_html: bool = False
+    # Publishing (generator/feeds.py, publish.py, search.py, check.py):
+    # a custom domain for GitHub Pages, written to site/CNAME when set.
+    cname: str = ""
+    # Feeds carry each article's full text ("full") or only its summary ("summary").
+    feed_content: str = "full"
+    # How many of the newest articles a feed lists.
+    feed_size: int = 50
+    # Build the Pagefind search index after `digest build` writes site/.
+    search: bool = True
+    # `digest check` warns about pages whose HTML + CSS + JS exceed this many kB.
+    page_budget_kb: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
 
     # Derived paths -------------------------------------------------------------
@@ -108,9 +119,27 @@ def from_mapping(root: Path, data: Any, path: str = CONFIG_FILE, lines: dict | N
             values[key] = value
     if "page_size" in values and values["page_size"] < 1:
         problems.append(error(path, lines.get("page_size"), "'page_size' must be at least 1"))
+    problems.extend(_check_publishing(values, path, lines))
     if problems:
         raise DigestError(problems)
     return Config(root=root, **values)
+
+
+def _check_publishing(values: dict[str, Any], path: str, lines: dict) -> list:
+    problems = []
+    if values.get("feed_content", "full") not in ("full", "summary"):
+        problems.append(
+            error(path, lines.get("feed_content"), "'feed_content' must be full or summary")
+        )
+    for key in ("feed_size", "page_budget_kb"):
+        if key in values and values[key] < 1:
+            problems.append(error(path, lines.get(key), f"'{key}' must be at least 1"))
+    cname = values.get("cname", "")
+    if cname and ("/" in cname or ":" in cname or " " in cname.strip()):
+        problems.append(
+            error(path, lines.get("cname"), "'cname' is a bare domain such as news.example.org")
+        )
+    return problems
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from generator import archive, load, markup, publish, search
 from generator import articles as articles_mod
-from generator import load, markup
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
@@ -22,7 +22,12 @@ from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
-PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages,)
+PAGE_PRODUCERS: tuple[PageProducer, ...] = (
+    core_pages,
+    publish.publish_pages,  # digest feed, CNAME
+    archive.archive_pages,  # archive/ by month
+    search.search_pages,  # search/ (the index is built by the CLI after writing)
+)
 
 
 @dataclass
@@ -83,6 +88,7 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     for site_path, source in renderer.static_files():
         outputs.append(Output(site_path, load.read_theme_file(source)))
     outputs.append(Output(".nojekyll", b""))
+    outputs.extend(publish.finish_outputs(site, renderer, outputs))  # sitemap, robots
     timer.lap("render")
     paths = [o.path for o in outputs]
     if len(paths) != len(set(paths)):

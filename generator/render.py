@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from generator import metadata
 from generator.config import Config
 from generator.errors import DigestError, error
 from generator.model import Article, Output, Site
@@ -80,6 +81,7 @@ class Renderer:
         )
         self.env.filters["date"] = lambda d: d.strftime("%-d %B %Y") if d else ""
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+        metadata.install(self.env, config, self.urls)
 
     def template_error(self, exc: Exception) -> DigestError:
         root = self.config.root
@@ -171,7 +173,9 @@ def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
 def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     articles = [article_summary(a, urls) for a in site.articles]
-    yield renderer.page("", "index.html", articles=articles)
+    from generator.archive import home_pages  # paginated home (page_size per page)
+
+    yield from home_pages(site, renderer, articles)
     for article in site.articles:
         yield renderer.page(
             urls.path("article", article.slug),

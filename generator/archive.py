@@ -1,0 +1,94 @@
+"""Archive pages by month and the paginated home page.
+
+* `home_pages`: the home page lists `page_size` articles; further pages live at
+  `page/2/`, `page/3/`, ... (page 1 is the home page itself, never `page/1/`).
+* `archive_pages` (a page producer): `archive/` lists the months, newest first;
+  `archive/YYYY/MM/` lists that month's articles; undated articles go to
+  `archive/undated/`.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from generator.model import Article, Output, Site
+from generator.render import Renderer, article_summary
+from generator.urls import Urls
+
+
+def page_path(number: int) -> str:
+    return "" if number == 1 else f"page/{number}/"
+
+
+def pagination(number: int, pages: int, urls: Urls) -> dict[str, Any]:
+    return {
+        "page": number,
+        "pages": pages,
+        "prev": urls.href(page_path(number - 1)) if number > 1 else "",
+        "next": urls.href(page_path(number + 1)) if number < pages else "",
+        "links": [
+            {"number": n, "url": urls.href(page_path(n)), "current": n == number}
+            for n in range(1, pages + 1)
+        ],
+    }
+
+
+def home_pages(
+    site: Site, renderer: Renderer, articles: Sequence[dict[str, Any]], **context: Any
+) -> Iterable[Output]:
+    """The home page and its continuation pages, `page_size` articles each."""
+    size = site.config.page_size
+    pages = max(1, -(-len(articles) // size))
+    for number in range(1, pages + 1):
+        chunk = list(articles[(number - 1) * size : number * size])
+        yield renderer.page(
+            page_path(number),
+            "index.html",
+            articles=chunk,
+            pagination=pagination(number, pages, renderer.urls),
+            **context,
+        )
+
+
+def month_key(article: Article) -> str:
+    return f"{article.date.year:04d}/{article.date.month:02d}" if article.date else "undated"
+
+
+def month_label(key: str) -> str:
+    if key == "undated":
+        return "Undated"
+    year, month = key.split("/")
+    return f"{calendar.month_name[int(month)]} {year}"
+
+
+def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    urls = renderer.urls
+    months: dict[str, list[Article]] = {}
+    for article in site.articles:  # already newest first
+        months.setdefault(month_key(article), []).append(article)
+    keys = sorted((k for k in months if k != "undated"), reverse=True)
+    if "undated" in months:
+        keys.append("undated")
+    listing = [
+        {
+            "key": key,
+            "label": month_label(key),
+            "url": urls.href(f"archive/{key}/"),
+            "count": len(months[key]),
+        }
+        for key in keys
+    ]
+    yield renderer.page("archive/", "archive.html", months=listing)
+    for position, key in enumerate(keys):
+        newer = listing[position - 1] if position > 0 else None
+        older = listing[position + 1] if position + 1 < len(listing) else None
+        yield renderer.page(
+            f"archive/{key}/",
+            "archive-month.html",
+            month=listing[position],
+            newer=newer,
+            older=older,
+            articles=[article_summary(a, urls) for a in months[key]],
+        )

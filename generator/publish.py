@@ -1,0 +1,107 @@
+"""What publishing needs besides pages: the digest feed, CNAME, robots.txt and sitemap.xml.
+
+`publish_pages` is a page producer (`pipeline.PAGE_PRODUCERS`); `finish_outputs` runs
+after every producer, because the sitemap lists every HTML page the build makes,
+whoever made it (articles, entities, stories, quotes, archive, ...).
+
+Feeds and the sitemap need absolute URLs (RFC 4287 ids, sitemaps.org `<loc>`), so they
+are made only when `base_url` is absolute; `digest check` warns when it is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from xml.sax.saxutils import escape
+
+from generator.errors import Diagnostic, warning
+from generator.feeds import article_feed
+from generator.model import Output, Site
+from generator.render import Renderer
+from generator.urls import Urls
+
+FEED_PATH = "feed.xml"
+SITEMAP_PATH = "sitemap.xml"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# Pages that must not be listed in the sitemap.
+_NOINDEX = re.compile(rb"<meta\s+name=\"robots\"\s+content=\"[^\"]*noindex", re.IGNORECASE)
+
+
+def feed_url(urls: Urls) -> str | None:
+    """The digest feed's absolute URL, or None when feeds are not made."""
+    return urls.absolute(FEED_PATH) if urls.absolute_base else None
+
+
+def publish_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    config = site.config
+    urls = renderer.urls
+    if config.cname:
+        yield Output("CNAME", (config.cname.strip() + "\n").encode("ascii", "ignore"))
+    if urls.absolute_base:
+        yield article_feed(
+            site,
+            urls,
+            site.articles,
+            path=FEED_PATH,
+            title=config.title,
+            page_path=urls.path("home"),
+            subtitle=config.description,
+        )
+
+
+def base_url_warnings(site: Site) -> list[Diagnostic]:
+    if Urls.from_config(site.config).absolute_base:
+        return []
+    return [
+        warning(
+            "digest.yaml",
+            None,
+            f"base_url '{site.config.base_url}' is not an absolute URL, so the feeds, "
+            "sitemap and canonical links are left out: set `base_url: "
+            "https://user.github.io/repo/` or build with --base-url",
+        )
+    ]
+
+
+def _page_url(output_path: str) -> str:
+    """`a/b/index.html` -> site path `a/b/`; other files keep their path."""
+    if output_path == "index.html":
+        return ""
+    if output_path.endswith("/index.html"):
+        return output_path[: -len("index.html")]
+    return output_path
+
+
+def sitemap_paths(outputs: Sequence[Output]) -> list[str]:
+    """Site paths of every indexable HTML page, sorted."""
+    return sorted(
+        _page_url(o.path)
+        for o in outputs
+        if o.path.endswith(".html") and o.path != "404.html" and not _NOINDEX.search(o.data[:4096])
+    )
+
+
+def sitemap(site: Site, urls: Urls, outputs: Sequence[Output]) -> Output:
+    lastmod = {urls.path("article", a.slug): a.date.isoformat() for a in site.articles if a.date}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
+    for path in sitemap_paths(outputs):
+        extra = f"<lastmod>{lastmod[path]}</lastmod>" if path in lastmod else ""
+        lines.append(f"  <url><loc>{escape(urls.absolute(path))}</loc>{extra}</url>")
+    lines.append("</urlset>")
+    return Output(SITEMAP_PATH, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def robots(urls: Urls) -> Output:
+    lines = ["User-agent: *", "Allow: /"]
+    if urls.absolute_base:
+        lines.append(f"Sitemap: {urls.absolute(SITEMAP_PATH)}")
+    return Output("robots.txt", ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def finish_outputs(site: Site, renderer: Renderer, outputs: Sequence[Output]) -> list[Output]:
+    """Outputs made from all the others: sitemap.xml and robots.txt."""
+    urls = renderer.urls
+    made = [robots(urls)]
+    if urls.absolute_base:
+        made.append(sitemap(site, urls, outputs))
+    return made
