@@ -60,7 +60,8 @@ def test_digest_feed_of_the_bundled_digest(bundled, atom_schema):
     assert parsed.entries[0].published >= parsed.entries[1].published
     # the pages announce the feed
     home = (bundled / "site" / "index.html").read_text()
-    assert f'type="application/atom+xml" title="News Digest" href="{BASE}feed.xml"' in home
+    title = read_config(bundled).title
+    assert f'type="application/atom+xml" title="{title}" href="{BASE}feed.xml"' in home
 
 
 def test_feed_ids_are_stable_and_output_deterministic(bundled):
