@@ -56,7 +56,7 @@ class NoteAnchor:
 
 @dataclass(frozen=True)
 class Run:
-    """One `text`/`code_inline` child token and its span in the rendered text."""
+    """One `text`/`code_inline`/break child token and its span in the rendered text."""
 
     block: int  # index of the inline token in state.tokens
     child: int
@@ -80,6 +80,7 @@ def rendered_text(tokens: list[Token]) -> tuple[str, list[Run]]:
                 parts.append(child.content)
                 pos += len(child.content)
             elif child.type in ("softbreak", "hardbreak"):
+                runs.append(Run(index, number, pos, pos + 1))
                 parts.append("\n")
                 pos += 1
     return "".join(parts), runs
@@ -215,15 +216,18 @@ def _split_children(
         edges = sorted(cuts)
         for a, b in itertools.pairwise(edges):
             covered = any(s <= a and b <= e for s, e, _, _ in spans) or (
-                child.type == "code_inline" and any(s < b and a < e for s, e, _, _ in spans)
+                child.type != "text" and any(s < b and a < e for s, e, _, _ in spans)
             )
             if child.type == "text":
                 piece = Token("text", "", 0, content=child.content[a - run.start : b - run.start])
             else:
                 piece = child
             if covered:
-                out += [_token("note_mark_open", "mark", 1, class_="note-mark"), piece]
-                out.append(_token("note_mark_close", "mark", -1))
+                if out and out[-1].type == "note_mark_close":
+                    out.pop()  # continue the <mark> just closed: one piece per text run
+                else:
+                    out.append(_token("note_mark_open", "mark", 1, class_="note-mark"))
+                out += [piece, _token("note_mark_close", "mark", -1)]
             else:
                 out.append(piece)
             ending = [
