@@ -23,6 +23,9 @@ from generator.notes_markup import notes_plugin, rendered_text
 from generator.pipeline import load_articles
 from generator.text import slugify
 
+# Context is whole words: at least a few (a one-word prefix says little when the text is
+# later edited and the note must be re-anchored), at most a dozen.
+MIN_CONTEXT_WORDS = 3
 MAX_CONTEXT_WORDS = 12
 PLACEHOLDER = "Write the note here, in Markdown.\n"
 
@@ -34,17 +37,13 @@ class Proposal:
 
 
 def _words_before(text: str, start: int, count: int) -> str:
-    words = list(re.finditer(r"\S+", text[:start]))
-    if len(words) < count:
-        return ""
-    return " ".join(text[words[-count].start() : start].split())
+    words = list(re.finditer(r"\S+", text[:start]))[-count:]
+    return " ".join(text[words[0].start() : start].split()) if words else ""
 
 
 def _words_after(text: str, end: int, count: int) -> str:
-    words = list(re.finditer(r"\S+", text[end:]))
-    if len(words) < count:
-        return ""
-    return " ".join(text[end : end + words[count - 1].end()].split())
+    words = list(re.finditer(r"\S+", text[end:]))[:count]
+    return " ".join(text[end : end + words[-1].end()].split()) if words else ""
 
 
 def selector_for(text: str, passage: str, occurrence: int = 1) -> Proposal | str:
@@ -67,7 +66,7 @@ def selector_for(text: str, passage: str, occurrence: int = 1) -> Proposal | str
     exact = " ".join(text[start:end].split())
     if len(places) == 1:
         return Proposal(Selector(exact), 1)
-    for count in range(1, MAX_CONTEXT_WORDS + 1):
+    for count in range(MIN_CONTEXT_WORDS, MAX_CONTEXT_WORDS + 1):
         prefix, suffix = _words_before(text, start, count), _words_after(text, end, count)
         for candidate in (
             Selector(exact, prefix, ""),
