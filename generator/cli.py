@@ -113,6 +113,43 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _exit_code(result.diagnostics, args.strict)
 
 
+def cmd_note_new(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from generator.errors import error
+    from generator.notes_new import new_note
+
+    config = _config(args)
+    date = None
+    if args.date:
+        try:
+            date = dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise DigestError([error("--date", None, "write the date as YYYY-MM-DD")]) from None
+    path, proposal = new_note(
+        config,
+        args.article,
+        args.passage,
+        note_id=args.id,
+        author=args.author or "",
+        date=date,
+        occurrence=args.occurrence,
+    )
+    if proposal.occurrences > 1:
+        print(
+            f"the passage occurs {proposal.occurrences} times: anchored occurrence "
+            f"{args.occurrence} with prefix/suffix (--occurrence N picks another)",
+            file=sys.stderr,
+        )
+    print(_shown_path(path))
+    return 0
+
+
+def _shown_path(path: Path) -> Path:
+    cwd = Path.cwd()
+    return path.relative_to(cwd) if path.is_absolute() and path.is_relative_to(cwd) else path
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digest", description="Build an annotated news digest from Markdown content."
@@ -150,6 +187,21 @@ def make_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite hand-edited articles (keeps a .bak copy)"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    note = sub.add_parser("note", help="editor notes")
+    note_sub = note.add_subparsers(dest="note_command", required=True, metavar="ACTION")
+    note_new = note_sub.add_parser(
+        "new", parents=[common], help="write content/notes/<id>.md anchored to a passage"
+    )
+    note_new.add_argument("article", help="the article's slug (its file name without .md)")
+    note_new.add_argument("passage", help="the exact passage, as the article page shows it")
+    note_new.add_argument("--id", help="the note's id (default: from the passage)")
+    note_new.add_argument("--author", help="who wrote the note")
+    note_new.add_argument("--date", help="the note's date, YYYY-MM-DD (default: today)")
+    note_new.add_argument(
+        "--occurrence", type=int, default=1, help="which occurrence when the passage repeats"
+    )
+    note_new.set_defaults(func=cmd_note_new)
     return parser
 
 

@@ -90,8 +90,8 @@ def _validate_link(url: str) -> bool:
     return lowered.startswith(_SAFE_SCHEMES)
 
 
-def render(md: MarkdownIt, text: str) -> Parsed:
-    env = RenderEnv()
+def render(md: MarkdownIt, text: str, extra: dict | None = None) -> Parsed:
+    env = RenderEnv(extra=dict(extra or {}))
     html = md.render(text, {"digest": env})
     return Parsed(
         html=html,
@@ -99,4 +99,5 @@ def render(md: MarkdownIt, text: str) -> Parsed:
         paragraphs=env.paragraphs,
         word_count=env.words,
         anchors=frozenset(env.anchors),
+        notes=tuple(env.extra.get("note_results", ())),
     )

@@ -71,6 +71,8 @@ class Parsed:
     paragraphs: int
     word_count: int
     anchors: frozenset[str]
+    # Editor notes: where each note on this article landed (notes_markup.NoteAnchor).
+    notes: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Site:
     parsed: dict[str, Parsed]  # article id -> parsed body
     diagnostics: tuple[Diagnostic, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # Editor notes, newest first (notes.LinkedNote).
+    notes: tuple[Any, ...] = ()
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

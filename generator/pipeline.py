@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 
 from generator import archive, load, markup, publish, search
 from generator import articles as articles_mod
+from generator import notes as notes_mod
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
+from generator.notes_markup import notes_plugin
+from generator.notes_pages import notes_pages
 from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
@@ -27,6 +30,7 @@ PAGE_PRODUCERS: tuple[PageProducer, ...] = (
     publish.publish_pages,  # digest feed, CNAME
     archive.archive_pages,  # archive/ by month
     search.search_pages,  # search/ (the index is built by the CLI after writing)
+    notes_pages,  # notes/, data/notes.json, data/annotations.jsonld
 )
 
 
@@ -64,9 +68,23 @@ def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]
     return articles, documents, problems
 
 
-def parse_articles(config: Config, articles: list[Article]) -> dict[str, Parsed]:
-    md = markup.make_markdown(config)
-    return {article.id: markup.render(md, article.body) for article in articles}
+def parse_articles(
+    config: Config, articles: list[Article], notes: list[notes_mod.Note] = ()
+) -> dict[str, Parsed]:
+    # notes_plugin must stay the last plugin: it anchors on the text other rules produce.
+    md = markup.make_markdown(config, (notes_plugin,))
+    by_article = notes_mod.for_articles(notes)
+    return {
+        article.id: markup.render(md, article.body, {"notes": by_article.get(article.id, ())})
+        for article in articles
+    }
+
+
+def load_notes(config: Config, documents: dict, articles: list[Article]):
+    """Note documents -> Notes. Entity and story ids (None: not known to this build) and
+    the `[[Entity]]` resolver are where the entity and story stages plug in."""
+    ids = {"article": {a.id for a in articles}, "entity": None, "story": None}
+    return notes_mod.from_documents(config, documents["notes"], ids)
 
 
 def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
@@ -75,12 +93,23 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     renderer = Renderer(config)
     renderer.check_templates()
     timer.lap("templates")
-    articles, _documents, problems = load_articles(config)
+    articles, documents, problems = load_articles(config)
     timer.lap("load")
+    notes, found = load_notes(config, documents, articles)
+    problems.extend(found)
     raise_if_errors(problems)
-    parsed = parse_articles(config, articles)
+    parsed = parse_articles(config, articles, notes)
     timer.lap("parse")
-    site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))
+    linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})
+    problems.extend(found)
+    raise_if_errors(problems)
+    site = Site(
+        config=config,
+        articles=tuple(articles),
+        parsed=parsed,
+        diagnostics=tuple(problems),
+        notes=linked_notes,
+    )
     timer.lap("link")
     outputs: list[Output] = []
     for producer in PAGE_PRODUCERS:

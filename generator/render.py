@@ -18,6 +18,7 @@ from generator import metadata
 from generator.config import Config
 from generator.errors import DigestError, error
 from generator.model import Article, Output, Site
+from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -165,6 +166,7 @@ def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
                 {"level": h.level, "text": h.text, "anchor": h.anchor} for h in parsed.headings
             ],
             "word_count": parsed.word_count,
+            "notes": article_notes_view(site, article, urls),
         }
     )
     return view
