@@ -24,6 +24,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+
+def words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
+
 KindOf = Callable[[str], str | None]  # name -> "person" | "place" | "organization" | ...
 
 _FORMS = {
@@ -56,17 +62,17 @@ _FORMS = {
 SPEECH_VERBS = frozenset(w for forms in _FORMS.values() for w in forms.split())
 PARTICIPLES = frozenset(w for w in SPEECH_VERBS if w.endswith("ing"))
 
-TITLES = frozenset(
+TITLES = words(
     """president vice-president leader spokesman spokeswoman spokesperson secretary-general
     secretary minister director chairman chairwoman chair chief head envoy ambassador
     general gen colonel col lieutenant lt major maj captain capt commander senator sen
     governor gov mayor king queen prince princess pope chancellor premier representative
     rep dr mr mrs ms miss professor prof sir lord lady judge justice official adviser
     advisor aide analyst economist correspondent reporter editor ceo founder deputy
-    commissioner ayatollah sheikh emir sultan marshal admiral sergeant sgt""".split()
+    commissioner ayatollah sheikh emir sultan marshal admiral sergeant sgt"""
 )
 # Capitalised words that start sentences or clauses but are not names.
-STOP_CAPS = frozenset(
+STOP_CAPS = words(
     """the a an but and or so yet after before when while as asked ahead amid in on at for
     from with without by of to if since during despite although though because however
     meanwhile also still then this that these those there here it he she they we i you his
@@ -74,30 +80,28 @@ STOP_CAPS = frozenset(
     another both each all no not now later earlier last next under over until unless
     following according more less one two three monday tuesday wednesday thursday friday
     saturday sunday january february march april may june july august september october
-    november december""".split()
+    november december"""
 )
-WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday".split()
-)
-ADVERBS = frozenset(
+WEEKDAYS = words("monday tuesday wednesday thursday friday saturday sunday today yesterday")
+ADVERBS = words(
     """also later then again previously earlier once still had has have will would could
-    did does has not never repeatedly recently first""".split()
+    did does has not never repeatedly recently first"""
 )
 # Words that make a capitalised name an organisation or a place rather than a person.
-NON_PERSON = frozenset(
+NON_PERSON = words(
     """radio television tv news agency ministry department council kremlin union nations
     states kingdom republic emirates islands party army navy bank company corporation inc
     ltd group times post press university institute committee commission court parliament
     congress senate government office service forces fleet cosmodrome organization
     organisation association federation fund house street city sea ocean river east west
-    north south northern southern eastern western central korea media reuters""".split()
+    north south northern southern eastern western central korea media reuters"""
 )
-ORG_WORDS = frozenset(
+ORG_WORDS = words(
     """radio television tv news agency ministry department council kremlin union nations
     party army navy bank company corporation inc ltd group times post press university
     institute committee commission court parliament congress senate government office
     service forces organization organisation association federation fund house
-    pentagon""".split()
+    pentagon"""
 )
 PERSON_PRONOUNS = frozenset({"he", "she"})
 RECIPROCAL = frozenset({"each", "one", "themselves", "himself", "herself", "itself"})

@@ -20,21 +20,21 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from generator import attribution as attr
-from generator.attribution import Context, KindOf, Speaker, Tok
+from generator.attribution import Context, KindOf, Speaker, Tok, words
 
 OPENERS = "“„«"
 CLOSERS = "”»"
 OPEN_BEFORE = "([{—–-/“‘\"'"
 CLOSE_AFTER = ".,;:!?)]}—–-/…\"'”’"
 TERMINAL = ".!?…"
-ABBREVIATIONS = frozenset(
+ABBREVIATIONS = words(
     """mr mrs ms dr st gen sen rep gov lt col capt maj sgt prof jan feb aug sept sep oct nov
-    dec no vs jr sr""".split()
+    dec no vs jr sr"""
 )
-FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = words(
     """of to in for that and or with on at from by as is was were are be been has had have
     will would but than into over about against during after before than which who
-    while""".split()
+    while"""
 )
 ELISIONS = re.compile(r"(?:em|n|til|cause|tis|twas|\d\ds)\b", re.IGNORECASE)
 
