@@ -99,4 +99,5 @@ def render(md: MarkdownIt, text: str) -> Parsed:
         paragraphs=env.paragraphs,
         word_count=env.words,
         anchors=frozenset(env.anchors),
+        quotes=tuple(env.extra.get("quotes", ())),
     )

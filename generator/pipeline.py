@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generator import articles as articles_mod
 from generator import load, markup
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
+from generator.pages_quotes import quote_pages
+from generator.quote_index import link_quotes
+from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
-PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages,)
+PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages, quote_pages)
 
 
 @dataclass
@@ -60,7 +63,7 @@ def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]
 
 
 def parse_articles(config: Config, articles: list[Article]) -> dict[str, Parsed]:
-    md = markup.make_markdown(config)
+    md = markup.make_markdown(config, (quotes_plugin,))
     return {article.id: markup.render(md, article.body) for article in articles}
 
 
@@ -75,7 +78,9 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     raise_if_errors(problems)
     parsed = parse_articles(config, articles)
     timer.lap("parse")
+    quotes = link_quotes(articles, parsed)  # integrator: pass resolve= from the entity registry
     site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))
+    site = replace(site, quotes=quotes)
     timer.lap("link")
     outputs: list[Output] = []
     for producer in PAGE_PRODUCERS:

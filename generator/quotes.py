@@ -441,10 +441,12 @@ def extract(blocks: Sequence[Block], kind_of: KindOf | None = None) -> list[Arti
         )
     _continuations(results, sentences)
     out: list[ArticleQuote] = []
-    for n, r in enumerate(results, start=1):
+    n = 0
+    for r in results:
+        n += r["kind"] != "term"
         out.append(
             ArticleQuote(
-                anchor=f"quote-{n}",
+                anchor=f"quote-{n}" if r["kind"] != "term" else "",
                 text=r["text"],
                 kind=r["kind"],
                 speaker_name=r["name"],
