@@ -357,10 +357,13 @@ def _from_tokens(toks: list[Tok]) -> Speaker:
         if len(seg) == 1 and seg[0].low in PERSON_PRONOUNS | {"it"}:
             return Speaker(pronoun=seg[0].low, pos=seg[0].pos)
     for seg in segments:
-        if all(_name_ish(t) for t in seg):
-            name = name_from([t.text for t in seg])
-            if name is not None:
-                return Speaker(name=name.text)
+        if not all(_name_ish(t) for t in seg):
+            # "city council spokeswoman Ines Moreau": the name after the last title.
+            titles = [k for k, t in enumerate(seg) if is_title(t)]
+            seg = seg[titles[-1] :] if titles else []
+        name = name_from([t.text for t in seg]) if seg else None
+        if name is not None:
+            return Speaker(name=name.text)
     return NOBODY
 
 
@@ -383,7 +386,9 @@ def subject_before(toks: list[Tok], v: int) -> Speaker | str:
     phrase = toks[j + 1 : i + 1]
     while phrase and phrase[0].text == ",":
         phrase = phrase[1:]
-    if not phrase or phrase[-1].text == ",":
+    while phrase and phrase[-1].text == ",":  # "X, a spokesman, said"
+        phrase = phrase[:-1]
+    if not phrase:
         return NOBODY
     # "Putin and Kim said": a joint subject is nobody in particular.
     if j >= 1 and toks[j].low == "and" and is_cap(toks[j - 1]):
@@ -450,10 +455,14 @@ def verb_speaker(toks: list[Tok], v: int, depth: int = 0) -> Speaker:
         return main_subject(toks)
     found = subject_before(toks, v)
     if found == "coord":
+        # "Washington warned it would ..., and said": the subject of the sentence.
+        subject = main_subject(toks)
+        if subject.found:
+            return subject
         for k in range(v - 1, -1, -1):
             if is_verb(toks[k]) and toks[k].low not in PARTICIPLES:
                 return verb_speaker(toks, k, depth + 1)
-        return main_subject(toks)
+        return NOBODY
     assert isinstance(found, Speaker)
     after_quote = v >= 1 and (
         toks[v - 1].quote >= 0 or (v >= 2 and toks[v - 1].text == "," and toks[v - 2].quote >= 0)
