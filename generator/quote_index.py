@@ -86,6 +86,15 @@ def speaker_key(name: str | None, resolve: Resolve | None) -> tuple[str | None, 
     return slugify(name) or None, False
 
 
+def same_speaker(name: str | None, key: str | None, group: dict) -> bool:
+    """Speakers agree: the same key, one unknown, or one name a surname of the other."""
+    if key is None or group["key"] is None or key == group["key"]:
+        return True
+    a, b = (name or "").split(), (group["name"] or "").split()
+    short, full = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) == 1 and short[0] in (full[0], full[-1])
+
+
 def _quote_id(text: str, used: set[str]) -> str:
     words = normal_words(text)
     digest = hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()[:6]
@@ -121,11 +130,12 @@ def link_quotes(
             )
             words = normal_words(found.text)
             for group in groups:
-                if (key is None or group["key"] is None or key == group["key"]) and similar(
-                    words, group["words"]
-                ):
+                if same_speaker(found.speaker_name, key, group) and similar(words, group["words"]):
                     group["appearances"].append(appearance)
-                    if group["key"] is None and key is not None:
+                    longer = len((found.speaker_name or "").split()) > len(
+                        (group["name"] or "").split()
+                    )
+                    if key is not None and (group["key"] is None or longer):
                         group["key"], group["entity"] = key, is_entity
                         group["name"] = found.speaker_name
                     break
