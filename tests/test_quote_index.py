@@ -10,11 +10,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from generator.config import with_overrides
 from generator.load import read_config
 from generator.pipeline import build, build_site
 from generator.quote_index import diff_words, link_quotes, normal_words, similar
+from generator.quote_markup import quotes_plugin
+from generator.quotes import extract_markdown
 from tests.conftest import article, page, write
 
 VOID = {"br", "hr", "img", "input", "link", "meta", "wbr", "source", "area", "base", "col"}
@@ -32,6 +37,9 @@ class Nesting(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag not in VOID:
             self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass  # <hr />, <br />: nothing to close
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack[-1] != tag:
@@ -160,3 +168,47 @@ def test_quote_pages_are_valid_html(bundled_site, tmp_path):
         [str(tool), "--root", str(checked)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PIECES = [
+    '"',
+    "“",
+    "”",
+    "‘",
+    "’",
+    "'",
+    "*",
+    "**",
+    " ",
+    " ",
+    "\n",
+    "\n\n",
+    "## ",
+    "said",
+    "he",
+    "Ana Lopes",
+    "Kim",
+    ",",
+    ".",
+    ":",
+    "....",
+    "`code`",
+    "we won't",
+    "Russia's",
+    "told",
+    "the",
+    "[link](https://example.org)",
+    "according to",
+    "President",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_any_text_extracts_without_error_and_nests_properly(parts):
+    text = "".join(parts)
+    md = MarkdownIt("commonmark").use(quotes_plugin)
+    html = md.render(text)
+    assert Nesting(html).errors == []
+    for quote in extract_markdown(text):
+        assert quote.kind in ("full", "partial", "term")
