@@ -78,6 +78,13 @@ def speaker_groups(site: Site, quotes: Iterable[Quote], urls: Urls) -> list[dict
     return sorted(groups.values(), key=lambda g: (g["name"] == UNATTRIBUTED, g["name"].lower()))
 
 
+def entity_quotes(site: Site, entity_id: str, urls: Urls) -> list[dict[str, Any]]:
+    """What an entity said, as quote views: for entity pages, with
+    `{% for quote in quotes %}{% include "partials/quote-item.html" %}{% endfor %}`
+    inside a `<ul class="quote-list">`."""
+    return [quote_view(site, q, urls) for q in site.quotes if q.speaker == entity_id]
+
+
 def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     outlets = sorted({a.source for q in site.quotes for a in q.appearances if a.source})

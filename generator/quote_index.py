@@ -75,6 +75,11 @@ def diff_words(a: str, b: str) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
+def display_text(text: str) -> str:
+    """The quote as listed: a comma that stood for the full stop before `X said` dropped."""
+    return text[:-1].rstrip() if text.endswith(",") else text
+
+
 def speaker_key(name: str | None, resolve: Resolve | None) -> tuple[str | None, bool]:
     """(speaker key, whether it is a registered entity id) for a speaker name."""
     if not name:
@@ -158,7 +163,7 @@ def link_quotes(
         quotes.append(
             Quote(
                 id=_quote_id(first.text, used),
-                text=first.text,
+                text=display_text(first.text),
                 kind=kind,
                 speaker=group["key"],
                 speaker_name=group["name"],

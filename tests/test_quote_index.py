@@ -16,10 +16,12 @@ from markdown_it import MarkdownIt
 
 from generator.config import with_overrides
 from generator.load import read_config
+from generator.pages_quotes import entity_quotes
 from generator.pipeline import build, build_site
 from generator.quote_index import diff_words, link_quotes, normal_words, similar
 from generator.quote_markup import quotes_plugin
 from generator.quotes import extract_markdown
+from generator.urls import Urls
 from tests.conftest import article, page, write
 
 VOID = {"br", "hr", "img", "input", "link", "meta", "wbr", "source", "area", "base", "col"}
@@ -212,3 +214,10 @@ def test_any_text_extracts_without_error_and_nests_properly(parts):
     assert Nesting(html).errors == []
     for quote in extract_markdown(text):
         assert quote.kind in ("full", "partial", "term")
+
+
+def test_entity_quotes_lists_what_a_speaker_said(bundled):
+    site, _outputs, _ = build_site(read_config(bundled))
+    said = entity_quotes(site, "kyrylo-budanov", Urls())
+    assert [q["text"][:14] for q in said] == ["It was already"]
+    assert entity_quotes(site, "nobody-at-all", Urls()) == []
