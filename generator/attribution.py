@@ -20,6 +20,7 @@ title before the name, an age after it, a multi-word name speaking); an optional
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +110,10 @@ NAMING_CUES = frozenset({"so-called", "dubbed", "nicknamed", "termed", "word", "
 CONNECTORS = frozenset({"bin", "al", "de", "van", "von", "da", "der", "le", "la", "ibn"})
 DETERMINERS = frozenset({"the", "a", "an"})
 
-TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}(?:-\w+)?|\w+(?:[’'.\-]\w+)*(?:[’']s?)?|[^\w\s]")
+TOKEN_RE = re.compile(
+    r"(?:Dr|Mr|Mrs|Ms|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Maj|Sgt|Prof|Jr|Sr)\.(?=\s)"
+    r"|(?:[A-Z]\.){2,}(?:-\w+)?|\w+(?:[’'.\-]\w+)*(?:[’']s?)?|[^\w\s]"
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ class Context:
     mentions: list[Mention] = field(default_factory=list)
     persons: set[str] = field(default_factory=set)
     kind_of: KindOf | None = None
+    full_names: dict[str, list[tuple[tuple[int, int], str]]] = field(default_factory=dict)
 
     def is_person(self, name: str) -> bool:
         if self.kind_of is not None:
@@ -241,19 +246,25 @@ class Context:
                 return kind == "organization"
         return any(w.lower() in ORG_WORDS for w in name.split())
 
-    def expand(self, name: str, pos: tuple[int, int]) -> str:
-        """A surname or family name -> the full name of the person the article introduced."""
-        if " " in name:
-            return name
-        before, after = None, None
+    def index_full_names(self) -> None:
+        """Index persons' multi-word names by first and last word (for `expand`)."""
+        self.full_names = {}
         for mention in self.mentions:
             words = mention.name.split()
-            if len(words) > 1 and name in (words[0], words[-1]) and self.is_person(mention.name):
-                if mention.pos <= pos:
-                    before = mention.name
-                elif after is None:
-                    after = mention.name
-        return before or after or name
+            if len(words) > 1 and self.is_person(mention.name):
+                for word in {words[0], words[-1]}:
+                    self.full_names.setdefault(word, []).append((mention.pos, mention.name))
+
+    def expand(self, name: str, pos: tuple[int, int]) -> str:
+        """A surname or family name -> the full name of the person the article introduced:
+        the one mentioned most recently before `pos`, else the first one after it."""
+        if " " in name:
+            return name
+        entries = self.full_names.get(name)
+        if not entries:
+            return name
+        at = bisect.bisect_right([p for p, _ in entries], pos)
+        return entries[at - 1][1] if at else entries[0][1]
 
     def antecedent(self, pronoun: str, pos: tuple[int, int]) -> str | None:
         """The most recent fitting name before `pos` for he/she (a person) or it (an org)."""
@@ -311,6 +322,7 @@ def build_context(sentences: list[list[Tok]], kind_of: KindOf | None = None) -> 
                 if person:
                     ctx.persons.add(name.text)
             i = max(j, i + 1)
+    ctx.index_full_names()
     # A short name is a person when it expands to a person's full name.
     for mention in ctx.mentions:
         if not mention.person and ctx.expand(mention.name, mention.pos) in ctx.persons:
