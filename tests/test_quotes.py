@@ -57,6 +57,16 @@ def only(text: str):
         ('"We will win", Ana Lopes said.', "Ana Lopes"),
         # an adverb between speaker and verb
         ('"We will win," Ana Lopes later told reporters.', "Ana Lopes"),
+        # abbreviated titles; a description after the name
+        (
+            '"It is a disaster," Dr. Emily Chen, an epidemiologist at a university, said.',
+            "Emily Chen",
+        ),
+        ("“There will be no peace,” Ms. Ana Lopes insisted.", "Ana Lopes"),
+        ('"We will not back down," said Jane Smith, the company\'s chief executive.', "Jane Smith"),
+        # other speech verbs and writing on social media
+        ('Asked whether he would resign, Tom Baker replied: "Absolutely not."', "Tom Baker"),
+        ('Ana Lopes wrote on social media: "The vote was rigged!"', "Ana Lopes"),
     ],
 )
 def test_speaker_patterns(text, speaker):
@@ -122,6 +132,14 @@ def test_partial_quotes_take_the_speaker_of_their_sentence():
         assert (quote.kind, quote.speaker_name) == ("partial", speaker), text
 
 
+def test_participle_after_a_told_clause_keeps_the_speaker():
+    text = (
+        '"This is a historic day," President Joe Biden told a news conference on Tuesday, '
+        'adding: "We will not forget."'
+    )
+    assert [q.speaker_name for q in quotes(text)] == ["Joe Biden", "Joe Biden"]
+
+
 def test_partial_with_a_pronoun():
     text = 'Governor Kay Ito spoke next. She called it "unacceptable" that funds were late.'
     quote = only(text)
@@ -136,6 +154,7 @@ def test_partial_with_a_pronoun():
         'The ship reached North Korea. "It was calm," he said.',
         '"Prices will rise," analysts said.',
         '"It will pass," a government spokesman said.',
+        'In a statement, the ministry said: "All troops have returned."',
         '"We agree," Ana Lopes and Ben Okri said.',
         'The hall was quiet. "Nobody came."',
         '"The first thing," Jane Roe said. The meeting ended.\n\n"The second thing."',
