@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from generator import attribution as attr
-from generator.attribution import Context, KindOf, Speaker, Tok, words
+from generator.attribution import Context, KindOf, Speaker, Tok
+from generator.quote_words import words
 
 OPENERS = "“„«"
 CLOSERS = "”»"
