@@ -100,4 +100,5 @@ def render(md: MarkdownIt, text: str, extra: dict | None = None) -> Parsed:
         word_count=env.words,
         anchors=frozenset(env.anchors),
         notes=tuple(env.extra.get("note_results", ())),
+        quotes=tuple(env.extra.get("quotes", ())),
     )

@@ -73,6 +73,33 @@ class Parsed:
     anchors: frozenset[str]
     # Editor notes: where each note on this article landed (notes_markup.NoteAnchor).
     notes: tuple[Any, ...] = ()
+    quotes: tuple[Any, ...] = ()  # quotes.ArticleQuote, found by the quotes core rule
+
+
+@dataclass(frozen=True)
+class QuoteAppearance:
+    """One quote in one article (see quote_index.py)."""
+
+    article: str  # article id
+    source: str  # outlet
+    paragraph: int  # p-N of the paragraph where it starts
+    anchor: str  # element id of the quote in the article page
+    text: str  # the words as this outlet has them
+    kind: str  # full | partial
+    speaker_name: str | None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote with every article that carries it (merged across outlets)."""
+
+    id: str
+    text: str
+    kind: str  # full | partial
+    speaker: str | None  # entity id (or slug of speaker_name); None: unattributed
+    speaker_name: str | None
+    speaker_is_entity: bool  # True when an entity resolver knew the speaker
+    appearances: tuple[QuoteAppearance, ...]
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,7 @@ class Site:
     extra: dict[str, Any] = field(default_factory=dict)
     # Editor notes, newest first (notes.LinkedNote).
     notes: tuple[Any, ...] = ()
+    quotes: tuple[Quote, ...] = ()  # quote_index.link_quotes: every quote, merged
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

@@ -21,6 +21,9 @@ from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
 from generator.notes_markup import notes_plugin
 from generator.notes_pages import notes_pages
+from generator.pages_quotes import quote_pages
+from generator.quote_index import link_quotes
+from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
@@ -31,6 +34,7 @@ PAGE_PRODUCERS: tuple[PageProducer, ...] = (
     archive.archive_pages,  # archive/ by month
     search.search_pages,  # search/ (the index is built by the CLI after writing)
     notes_pages,  # notes/, data/notes.json, data/annotations.jsonld
+    quote_pages,  # quotes/, quotes/<id>/, data/quotes.json
 )
 
 
@@ -72,7 +76,7 @@ def parse_articles(
     config: Config, articles: list[Article], notes: list[notes_mod.Note] = ()
 ) -> dict[str, Parsed]:
     # notes_plugin must stay the last plugin: it anchors on the text other rules produce.
-    md = markup.make_markdown(config, (notes_plugin,))
+    md = markup.make_markdown(config, (quotes_plugin, notes_plugin))
     by_article = notes_mod.for_articles(notes)
     return {
         article.id: markup.render(md, article.body, {"notes": by_article.get(article.id, ())})
@@ -109,6 +113,7 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
         parsed=parsed,
         diagnostics=tuple(problems),
         notes=linked_notes,
+        quotes=link_quotes(articles, parsed),
     )
     timer.lap("link")
     outputs: list[Output] = []

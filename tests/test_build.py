@@ -91,7 +91,7 @@ def test_article_page_metadata_and_anchors(bundled_site):
     assert "p-18" not in reuters.ids
     html = (bundled_site / f"articles/{REUTERS}/index.html").read_text()
     assert "<strong>The Kremlin said sensitive discussions" in html
-    assert "<em>&quot;That's why we came here.&quot;</em>" in html
+    assert "<em>&quot;<q " in html and "That's why we came here.</q>&quot;</em>" in html
 
 
 def test_every_internal_link_and_anchor_resolves(bundled_site):

@@ -1,0 +1,116 @@
+"""Quote pages: `quotes/` grouped by speaker, one page per outlet filter, one per quote.
+
+The outlet filter works without JavaScript: `quotes/outlets/<outlet>/` lists only the
+quotes that outlet carries (links at the top of every quotes page). Views are plain
+dicts; every URL comes from `Urls`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from generator.model import Output, Quote, Site
+from generator.quote_index import diff_words, normal_words, quotes_data
+from generator.render import Renderer, json_output
+from generator.text import slugify
+from generator.urls import Urls
+
+UNATTRIBUTED = "Unattributed"
+
+
+def outlet_path(source: str) -> str:
+    return f"quotes/outlets/{slugify(source) or 'outlet'}/"
+
+
+def quote_view(site: Site, quote: Quote, urls: Urls) -> dict[str, Any]:
+    titles = {a.id: a.title for a in site.articles}
+    appearances = [
+        {
+            "source": a.source,
+            "article_title": titles.get(a.article, a.article),
+            "url": urls.url_for("article", a.article, a.anchor),
+            "paragraph": a.paragraph,
+            "text": a.text,
+        }
+        for a in quote.appearances
+    ]
+    base = quote.appearances[0]
+    diffs = []
+    for other in quote.appearances[1:]:
+        if normal_words(other.text) != normal_words(base.text):
+            left, right = diff_words(base.text, other.text)
+            diffs.append(
+                {
+                    "base_source": base.source,
+                    "other_source": other.source,
+                    "base": [{"text": s.text, "changed": s.changed} for s in left],
+                    "other": [{"text": s.text, "changed": s.changed} for s in right],
+                }
+            )
+    return {
+        "id": quote.id,
+        "url": urls.url_for("quote", quote.id),
+        "text": quote.text,
+        "kind": quote.kind,
+        "speaker_name": quote.speaker_name,
+        "speaker_url": urls.url_for("entity", quote.speaker) if quote.speaker_is_entity else None,
+        "appearances": appearances,
+        "outlets": sorted({a.source for a in quote.appearances if a.source}),
+        "diffs": diffs,
+    }
+
+
+def speaker_groups(site: Site, quotes: Iterable[Quote], urls: Urls) -> list[dict[str, Any]]:
+    """Quotes grouped by speaker (by name), the unattributed last."""
+    groups: dict[str | None, dict[str, Any]] = {}
+    for quote in quotes:
+        group = groups.setdefault(
+            quote.speaker,
+            {
+                "name": quote.speaker_name or UNATTRIBUTED,
+                "anchor": "speaker-" + (quote.speaker or "unattributed"),
+                "url": urls.url_for("entity", quote.speaker) if quote.speaker_is_entity else None,
+                "quotes": [],
+            },
+        )
+        group["quotes"].append(quote_view(site, quote, urls))
+    return sorted(groups.values(), key=lambda g: (g["name"] == UNATTRIBUTED, g["name"].lower()))
+
+
+def entity_quotes(site: Site, entity_id: str, urls: Urls) -> list[dict[str, Any]]:
+    """What an entity said, as quote views: for entity pages, with
+    `{% for quote in quotes %}{% include "partials/quote-item.html" %}{% endfor %}`
+    inside a `<ul class="quote-list">`."""
+    return [quote_view(site, q, urls) for q in site.quotes if q.speaker == entity_id]
+
+
+def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    urls = renderer.urls
+    outlets = sorted({a.source for q in site.quotes for a in q.appearances if a.source})
+    filters = [{"name": "All outlets", "path": "quotes/"}] + [
+        {"name": source, "path": outlet_path(source)} for source in outlets
+    ]
+    yield renderer.page(
+        "quotes/",
+        "quotes.html",
+        groups=speaker_groups(site, site.quotes, urls),
+        filters=filters,
+        outlet=None,
+        count=len(site.quotes),
+    )
+    for source in outlets:
+        chosen = [q for q in site.quotes if any(a.source == source for a in q.appearances)]
+        yield renderer.page(
+            outlet_path(source),
+            "quotes.html",
+            groups=speaker_groups(site, chosen, urls),
+            filters=filters,
+            outlet=source,
+            count=len(chosen),
+        )
+    for quote in site.quotes:
+        yield renderer.page(
+            urls.path("quote", quote.id), "quote.html", quote=quote_view(site, quote, urls)
+        )
+    yield json_output("data/quotes.json", quotes_data(site.quotes, urls.url_for))
