@@ -90,8 +90,10 @@ def _validate_link(url: str) -> bool:
     return lowered.startswith(_SAFE_SCHEMES)
 
 
-def render(md: MarkdownIt, text: str) -> Parsed:
-    env = RenderEnv()
+def render(md: MarkdownIt, text: str, env: RenderEnv | None = None) -> Parsed:
+    """Render `text`; `env` may carry inputs for plugins in `env.extra` (results come back
+    in `Parsed.extra`)."""
+    env = env if env is not None else RenderEnv()
     html = md.render(text, {"digest": env})
     return Parsed(
         html=html,
@@ -99,4 +101,5 @@ def render(md: MarkdownIt, text: str) -> Parsed:
         paragraphs=env.paragraphs,
         word_count=env.words,
         anchors=frozenset(env.anchors),
+        extra=dict(env.extra),
     )

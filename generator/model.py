@@ -71,6 +71,8 @@ class Parsed:
     paragraphs: int
     word_count: int
     anchors: frozenset[str]
+    # What plugins found while rendering (e.g. "entities": entity_rule.EntityResults).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ class Site:
     parsed: dict[str, Parsed]  # article id -> parsed body
     diagnostics: tuple[Diagnostic, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # Entities (issue 3): registry + discovered names, mentions by entity
+    # (`entity_index.EntityIndex`), and every article's mentions in order.
+    entities: Any = None
+    mentions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

@@ -14,15 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from generator import articles as articles_mod
-from generator import load, markup
+from generator import entities as entities_mod
+from generator import entity_index, load, markup
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
+from generator.pages_entities import entity_pages
 from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
-PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages,)
+PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages, entity_pages)
 
 
 @dataclass
@@ -59,9 +61,15 @@ def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]
     return articles, documents, problems
 
 
-def parse_articles(config: Config, articles: list[Article]) -> dict[str, Parsed]:
-    md = markup.make_markdown(config)
-    return {article.id: markup.render(md, article.body) for article in articles}
+def parse_articles(
+    config: Config, articles: list[Article], registry: entities_mod.Registry | None = None
+) -> dict[str, Parsed]:
+    plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
+    md = markup.make_markdown(config, plugins)
+    return {
+        article.id: markup.render(md, article.body, markup.RenderEnv(extra={"article": article.id}))
+        for article in articles
+    }
 
 
 def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
@@ -71,11 +79,22 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     renderer.check_templates()
     timer.lap("templates")
     articles, _documents, problems = load_articles(config)
+    registry, found = entities_mod.load_registry(_documents["entities"])
+    problems.extend(found)
     timer.lap("load")
     raise_if_errors(problems)
-    parsed = parse_articles(config, articles)
+    parsed = parse_articles(config, articles, registry)
     timer.lap("parse")
-    site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))
+    entities, mentions, found = entity_index.link(registry, articles, parsed)
+    problems.extend(found)
+    site = Site(
+        config=config,
+        articles=tuple(articles),
+        parsed=parsed,
+        diagnostics=tuple(problems),
+        entities=entities,
+        mentions=mentions,
+    )
     timer.lap("link")
     outputs: list[Output] = []
     for producer in PAGE_PRODUCERS:

@@ -1,0 +1,192 @@
+"""Discovery: capitalised names in article text that no registry entry matched.
+
+Heuristics, news style (all on the text of paragraphs; headings are never read):
+
+- a *name* is a run of capitalised words, joined by hyphens ("Komsomolsk-on-Amur") or
+  by "of"/"de"/"bin" and the like between capitalised words ("Bank of England");
+- title words before a name are not part of it ("Defence Minister Sergei Shoigu" gives
+  "Sergei Shoigu") and make it a person; so does "said" or "told" right after it;
+- a sentence-initial word is only the start of a name when it is not a common word
+  ("The", "After", "Amid", "Asked", or any word the article also writes in lower case);
+  a single capitalised word at a sentence start is never proposed;
+- months, days and lone title words are not names.
+
+Each proposal gets a guessed type: organisation words ("Department", "Agency", ...)
+make an organization, a place preposition before it ("in", "near") a place, a title or
+"said" a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.mentions import tokens
+
+MONTHS = {
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday",
+    "Thursday", "Friday", "Saturday", "Sunday",
+}  # fmt: skip
+TITLES = {
+    "President", "Minister", "Prime", "Foreign", "Defence", "Defense", "Interior", "Finance",
+    "Leader", "Director", "Secretary", "General", "Chancellor", "King", "Queen", "Prince",
+    "Colonel", "Ambassador", "Governor", "Mayor", "Senator", "Chairman", "Chairwoman",
+    "Chief", "Head", "Deputy", "Vice", "Commander", "Premier", "Pope", "Mr", "Mrs", "Ms",
+    "Dr", "Spokesman", "Spokeswoman", "Spokesperson", "Supreme", "State", "Lieutenant",
+}  # fmt: skip
+LOWER_TITLES = {"leader", "spokesman", "spokeswoman", "spokesperson", "minister", "president",
+                "director", "chief", "envoy", "ambassador", "secretary", "head"}  # fmt: skip
+STARTERS = {
+    "The", "A", "An", "After", "Amid", "Asked", "As", "At", "But", "And", "Or", "In", "On",
+    "For", "From", "When", "While", "With", "Without", "Within", "This", "That", "These",
+    "Those", "There", "Here", "It", "Its", "He", "She", "They", "We", "I", "You", "His",
+    "Her", "Their", "Our", "Any", "Ahead", "Before", "During", "Since", "Until", "If",
+    "Although", "Though", "However", "Meanwhile", "Still", "Yet", "So", "Some", "Many",
+    "Most", "All", "No", "Not", "Only", "Also", "Even", "Both", "Each", "Every", "One",
+    "Two", "Three", "Last", "Next", "New", "Other", "Such", "What", "Which", "Who", "Why",
+    "How", "Where", "Then", "Now", "To", "Of", "By", "Under", "Over", "Among", "Despite",
+}  # fmt: skip
+CONNECTORS = {"of", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du", "da"}
+ORG_WORDS = {
+    "Department", "Ministry", "Agency", "Council", "Radio", "News", "Fleet", "Party", "Bank",
+    "Committee", "Commission", "Office", "Union", "Army", "Navy", "Institute", "University",
+    "Company", "Corporation", "Group", "Court", "Parliament", "Assembly", "Service", "Fund",
+    "Organisation", "Organization", "Association", "Bureau", "Authority", "Times", "Post",
+}  # fmt: skip
+PLACE_PREPOSITIONS = {"in", "near", "at", "from", "to", "across", "outside", "inside"}
+SAID = {"said", "says", "told", "added", "asked", "warned"}
+_SENTENCE_START = set(".!?:;“\"‘(\x00")
+
+
+@dataclass(frozen=True)
+class Found:
+    start: int
+    end: int
+    name: str
+    type_guess: str
+    cue: str
+
+
+def _capitalised(token: str) -> bool:
+    return token[:1].isupper() and token.isalpha()
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    if not before:
+        return True
+    if before[-1] == "'" or before[-1] == "’":
+        # An opening single quote (space before it) starts a quotation.
+        return len(before) == 1 or before[-2].isspace()
+    return before[-1] in _SENTENCE_START
+
+
+def find_names(
+    text: str, covered: list[tuple[int, int]], lower_words: set[str]
+) -> list[Found]:
+    """Names in `text` outside the `covered` spans (registry matches), in order."""
+    toks = tokens(text)
+    blocked = [False] * len(toks)
+    spans = sorted(covered)
+    k = 0
+    for index, (start, end, _) in enumerate(toks):
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1
+        if k < len(spans) and spans[k][0] < end:
+            blocked[index] = True
+    runs: list[tuple[int, int]] = []  # token index ranges [i, j)
+    i = 0
+    while i < len(toks):
+        if blocked[i] or not _capitalised(toks[i][2]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(toks) and not blocked[j]:
+            word = toks[j][2]
+            glued = toks[j][0] == toks[j - 1][1]
+            if _capitalised(word) and not glued and toks[j - 1][2][:1].isalpha():
+                j += 1
+            elif (
+                word == "-"
+                and glued
+                and j + 1 < len(toks)
+                and toks[j + 1][0] == toks[j][1]
+                and not blocked[j + 1]
+                and (_capitalised(toks[j + 1][2]) or toks[j + 1][2] in CONNECTORS)
+            ):
+                j += 2
+            elif (
+                word in CONNECTORS
+                and not glued
+                and j + 1 < len(toks)
+                and not blocked[j + 1]
+                and _capitalised(toks[j + 1][2])
+            ):
+                j += 2
+            else:
+                break
+        runs.append((i, j))
+        i = j
+    found: list[Found] = []
+    for i, j in runs:
+        found.extend(_judge(text, toks, i, j, lower_words))
+    return found
+
+
+def _words(toks, i: int, j: int) -> list[int]:
+    return [k for k in range(i, j) if toks[k][2].isalpha()]
+
+
+def _judge(text, toks, i: int, j: int, lower_words: set[str]) -> list[Found]:
+    cue = "capitals"
+    previous = toks[i - 1][2] if i > 0 else ""
+    if previous in LOWER_TITLES:
+        cue = "title"
+    # Drop a common first word at a sentence start, then leading title words.
+    if _sentence_initial(text, toks[i][0]):
+        first = toks[i][2]
+        if j - i == 1 or first in STARTERS or first.lower() in lower_words:
+            i += 1
+            while i < j and not _capitalised(toks[i][2]):
+                i += 1
+    while i < j and (toks[i][2] in TITLES or toks[i][2] in ("-",)):
+        cue = "title"
+        i += 1
+    # A hyphenated title such as Secretary-General.
+    while i < j and toks[i][2] in TITLES | {"General"}:
+        i += 1
+    if i >= j:
+        return []
+    words = [toks[k][2] for k in _words(toks, i, j)]
+    if not words:
+        return []
+    if len(words) == 1:
+        word = words[0]
+        if (
+            word in MONTHS
+            or word in TITLES
+            or word in STARTERS
+            or word.lower() in lower_words
+            or len(word) < 2
+        ):
+            return []
+    if all(w in MONTHS or w in TITLES for w in words):
+        return []
+    start, end = toks[i][0], toks[j - 1][1]
+    after = toks[j][2] if j < len(toks) else ""
+    if after == "," and j + 1 < len(toks):
+        after = toks[j + 1][2]
+    if after in SAID and cue == "capitals":
+        cue = "said"
+    before = toks[i - 1][2] if i > 0 else ""
+    if any(w in ORG_WORDS for w in words):
+        guess = "organization"
+    elif cue in ("title", "said"):
+        guess = "person"
+    elif before in PLACE_PREPOSITIONS:
+        guess = "place"
+    elif 2 <= len(words) <= 3:
+        guess = "person"
+    else:
+        guess = "thing"
+    return [Found(start, end, " ".join(text[start:end].split()), guess, cue)]
