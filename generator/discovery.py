@@ -32,7 +32,7 @@ TITLES = {
     "Leader", "Director", "Secretary", "General", "Chancellor", "King", "Queen", "Prince",
     "Colonel", "Ambassador", "Governor", "Mayor", "Senator", "Chairman", "Chairwoman",
     "Chief", "Head", "Deputy", "Vice", "Commander", "Premier", "Pope", "Mr", "Mrs", "Ms",
-    "Dr", "Spokesman", "Spokeswoman", "Spokesperson", "Supreme", "State", "Lieutenant",
+    "Dr", "Spokesman", "Spokeswoman", "Spokesperson", "Supreme", "Lieutenant",
 }  # fmt: skip
 LOWER_TITLES = {"leader", "spokesman", "spokeswoman", "spokesperson", "minister", "president",
                 "director", "chief", "envoy", "ambassador", "secretary", "head"}  # fmt: skip
@@ -46,7 +46,7 @@ STARTERS = {
     "Two", "Three", "Last", "Next", "New", "Other", "Such", "What", "Which", "Who", "Why",
     "How", "Where", "Then", "Now", "To", "Of", "By", "Under", "Over", "Among", "Despite",
 }  # fmt: skip
-CONNECTORS = {"of", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du", "da"}
+CONNECTORS = {"of", "on", "upon", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du", "da"}
 ORG_WORDS = {
     "Department", "Ministry", "Agency", "Council", "Radio", "News", "Fleet", "Party", "Bank",
     "Committee", "Commission", "Office", "Union", "Army", "Navy", "Institute", "University",
@@ -69,6 +69,11 @@ class Found:
 
 def _capitalised(token: str) -> bool:
     return token[:1].isupper() and token.isalpha()
+
+
+def _initial(toks, k: int) -> bool:
+    """A single capital letter (the U of "U.S.")."""
+    return k >= 0 and len(toks[k][2]) == 1 and toks[k][2].isupper()
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -106,6 +111,12 @@ def find_names(
             glued = toks[j][0] == toks[j - 1][1]
             if _capitalised(word) and not glued and toks[j - 1][2][:1].isalpha():
                 j += 1
+            elif _initial(toks, j - 1) and word == "." and glued:
+                j += 1  # U.S., U.N.
+            elif _capitalised(word) and glued and toks[j - 1][2] == "." and _initial(toks, j - 2):
+                j += 1
+            elif _capitalised(word) and not glued and toks[j - 1][2] == "." and _initial(toks, j - 2):
+                j += 1
             elif (
                 word == "-"
                 and glued
@@ -133,54 +144,58 @@ def find_names(
     return found
 
 
-def _words(toks, i: int, j: int) -> list[int]:
-    return [k for k in range(i, j) if toks[k][2].isalpha()]
-
-
 def _judge(text, toks, i: int, j: int, lower_words: set[str]) -> list[Found]:
-    cue = "capitals"
-    previous = toks[i - 1][2] if i > 0 else ""
-    if previous in LOWER_TITLES:
-        cue = "title"
-    # Drop a common first word at a sentence start, then leading title words.
+    """Split a run at title words and judge each part."""
+    after_title = i > 0 and toks[i - 1][2] in LOWER_TITLES
+    # Drop a common first word at a sentence start.
     if _sentence_initial(text, toks[i][0]):
         first = toks[i][2]
         if j - i == 1 or first in STARTERS or first.lower() in lower_words:
             i += 1
             while i < j and not _capitalised(toks[i][2]):
                 i += 1
-    while i < j and (toks[i][2] in TITLES or toks[i][2] in ("-",)):
-        cue = "title"
-        i += 1
-    # A hyphenated title such as Secretary-General.
-    while i < j and toks[i][2] in TITLES | {"General"}:
-        i += 1
-    if i >= j:
-        return []
-    words = [toks[k][2] for k in _words(toks, i, j)]
+    found: list[Found] = []
+    part_start = i
+    k = i
+    while k <= j:
+        if k == j or toks[k][2] in TITLES:
+            if part_start < k:
+                found.extend(_part(text, toks, part_start, k, lower_words, after_title))
+            if k < j:
+                after_title = True
+                k += 1
+                while k < j and not _capitalised(toks[k][2]):  # Secretary-General
+                    k += 1
+                while k < j and toks[k][2] in TITLES:
+                    k += 1
+                part_start = k
+                continue
+        k += 1
+    return found
+
+
+def _part(text, toks, i, j, lower_words, after_title: bool) -> list[Found]:
+    while j > i and not toks[j - 1][2][:1].isalnum() and toks[j - 1][2] != ".":
+        j -= 1
+    words = [toks[k][2] for k in range(i, j) if toks[k][2].isalpha()]
     if not words:
         return []
     if len(words) == 1:
         word = words[0]
-        if (
-            word in MONTHS
-            or word in TITLES
-            or word in STARTERS
-            or word.lower() in lower_words
-            or len(word) < 2
-        ):
+        if word in MONTHS or word in STARTERS or word.lower() in lower_words or len(word) < 2:
             return []
-    if all(w in MONTHS or w in TITLES for w in words):
+    if all(w in MONTHS for w in words):
         return []
     start, end = toks[i][0], toks[j - 1][1]
     after = toks[j][2] if j < len(toks) else ""
     if after == "," and j + 1 < len(toks):
         after = toks[j + 1][2]
-    if after in SAID and cue == "capitals":
-        cue = "said"
+    cue = "title" if after_title else "said" if after in SAID else "capitals"
     before = toks[i - 1][2] if i > 0 else ""
     if any(w in ORG_WORDS for w in words):
         guess = "organization"
+    elif before == "the":
+        guess = "organization" if cue == "said" else "place"
     elif cue in ("title", "said"):
         guess = "person"
     elif before in PLACE_PREPOSITIONS:
