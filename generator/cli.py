@@ -82,6 +82,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _exit_code(result.diagnostics, args.strict)
 
 
+def cmd_entities(args: argparse.Namespace) -> int:
+    from generator import entity_commands
+
+    config = _config(args)
+    if args.action == "add":
+        if not args.name:
+            print("error: give the name to add: digest entities add NAME", file=sys.stderr)
+            return 1
+        path = entity_commands.add_entity(config, " ".join(args.name), args.type)
+        print(f"wrote {path}")
+        return 0
+    lines, diagnostics = entity_commands.list_entities(config)
+    _print_diagnostics(diagnostics)
+    print("\n".join(lines))
+    return _exit_code(diagnostics, args.strict)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digest", description="Build an annotated news digest from Markdown content."
@@ -103,6 +120,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite hand-edited articles (keeps a .bak copy)"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    entities = sub.add_parser(
+        "entities", parents=[common], help="list entities; `entities add NAME` registers one"
+    )
+    entities.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    entities.add_argument("name", nargs="*", help="with `add`: a discovered name (or its id)")
+    entities.add_argument("--type", help="with `add`: person, place, organization or thing")
+    entities.set_defaults(func=cmd_entities)
     return parser
 
 

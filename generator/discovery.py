@@ -46,7 +46,7 @@ STARTERS = {
     "Two", "Three", "Last", "Next", "New", "Other", "Such", "What", "Which", "Who", "Why",
     "How", "Where", "Then", "Now", "To", "Of", "By", "Under", "Over", "Among", "Despite",
 }  # fmt: skip
-CONNECTORS = {"of", "on", "upon", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du", "da"}
+CONNECTORS = {"of", "on", "upon", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du"}
 ORG_WORDS = {
     "Department", "Ministry", "Agency", "Council", "Radio", "News", "Fleet", "Party", "Bank",
     "Committee", "Commission", "Office", "Union", "Army", "Navy", "Institute", "University",
@@ -55,7 +55,7 @@ ORG_WORDS = {
 }  # fmt: skip
 PLACE_PREPOSITIONS = {"in", "near", "at", "from", "to", "across", "outside", "inside"}
 SAID = {"said", "says", "told", "added", "asked", "warned"}
-_SENTENCE_START = set(".!?:;“\"‘(\x00")
+_SENTENCE_START = set('.!?:;“"‘(\x00')
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,25 @@ class Found:
 
 def _capitalised(token: str) -> bool:
     return token[:1].isupper() and token.isalpha()
+
+
+def _extends(toks, blocked: list[bool], j: int) -> int:
+    """How many tokens from `j` continue the name that ends at `j - 1` (0: none)."""
+    word = toks[j][2]
+    glued = toks[j][0] == toks[j - 1][1]
+    nxt = toks[j + 1][2] if j + 1 < len(toks) and not blocked[j + 1] else ""
+    if _capitalised(word) and not glued and toks[j - 1][2][:1].isalpha():
+        return 1  # Kim Jong Un
+    if word == "." and glued and _initial(toks, j - 1):
+        return 1  # U.S., U.N.
+    if _capitalised(word) and toks[j - 1][2] == "." and _initial(toks, j - 2):
+        return 1  # U.N. Security, U.S.A
+    hyphen = word == "-" and glued and nxt and toks[j + 1][0] == toks[j][1]
+    if hyphen and (_capitalised(nxt) or nxt in CONNECTORS):
+        return 2  # Komsomolsk-on-Amur
+    if word in CONNECTORS and not glued and _capitalised(nxt):
+        return 2  # Bank of England
+    return 0
 
 
 def _initial(toks, k: int) -> bool:
@@ -86,9 +105,7 @@ def _sentence_initial(text: str, start: int) -> bool:
     return before[-1] in _SENTENCE_START
 
 
-def find_names(
-    text: str, covered: list[tuple[int, int]], lower_words: set[str]
-) -> list[Found]:
+def find_names(text: str, covered: list[tuple[int, int]], lower_words: set[str]) -> list[Found]:
     """Names in `text` outside the `covered` spans (registry matches), in order."""
     toks = tokens(text)
     blocked = [False] * len(toks)
@@ -107,35 +124,10 @@ def find_names(
             continue
         j = i + 1
         while j < len(toks) and not blocked[j]:
-            word = toks[j][2]
-            glued = toks[j][0] == toks[j - 1][1]
-            if _capitalised(word) and not glued and toks[j - 1][2][:1].isalpha():
-                j += 1
-            elif _initial(toks, j - 1) and word == "." and glued:
-                j += 1  # U.S., U.N.
-            elif _capitalised(word) and glued and toks[j - 1][2] == "." and _initial(toks, j - 2):
-                j += 1
-            elif _capitalised(word) and not glued and toks[j - 1][2] == "." and _initial(toks, j - 2):
-                j += 1
-            elif (
-                word == "-"
-                and glued
-                and j + 1 < len(toks)
-                and toks[j + 1][0] == toks[j][1]
-                and not blocked[j + 1]
-                and (_capitalised(toks[j + 1][2]) or toks[j + 1][2] in CONNECTORS)
-            ):
-                j += 2
-            elif (
-                word in CONNECTORS
-                and not glued
-                and j + 1 < len(toks)
-                and not blocked[j + 1]
-                and _capitalised(toks[j + 1][2])
-            ):
-                j += 2
-            else:
+            step = _extends(toks, blocked, j)
+            if not step:
                 break
+            j += step
         runs.append((i, j))
         i = j
     found: list[Found] = []

@@ -184,9 +184,8 @@ def load_registry(documents: list[Document]) -> tuple[Registry, list[Diagnostic]
         if entity is None:
             continue
         if entity.id in lines:
-            problems.append(
-                error(doc.path, 1, f"duplicate entity id '{entity.id}' (also {lines[entity.id].path})")
-            )
+            first = lines[entity.id].path
+            problems.append(error(doc.path, 1, f"duplicate entity id '{entity.id}' (also {first})"))
             continue
         lines[entity.id] = doc
         entities.append(entity)

@@ -148,11 +148,29 @@ def resolve(matches: list[Match]) -> tuple[list[tuple[Match, Surface | None]], s
 _SENTENCE_END = re.compile(r"[.!?…][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])")
 
 
+_ABBREVIATIONS = {"Mr", "Mrs", "Ms", "Dr", "St", "Gen", "Lt", "Col", "Sen", "Rep", "No", "Prof"}
+
+
+def _abbreviation(text: str, dot: int) -> bool:
+    """Is the full stop at `dot` part of "U.S." or "Mr." rather than a sentence end?"""
+    if text[dot] != ".":
+        return False
+    word = text[:dot].rsplit(None, 1)[-1] if text[:dot].strip() else ""
+    word = word.lstrip("“\"‘'(")
+    if len(word) == 1 and word.isupper():
+        return True
+    if len(word) >= 3 and word[-2] == "." and word[-1].isupper():  # U.S, U.N
+        return True
+    return word in _ABBREVIATIONS
+
+
 def sentence_at(text: str, start: int, end: int) -> tuple[str, int]:
     """The sentence of `text` holding [start, end), and where the span starts in it."""
     begin = 0
     finish = len(text)
     for m in _SENTENCE_END.finditer(text):
+        if _abbreviation(text, m.start()):
+            continue
         if m.end() <= start:
             begin = m.end()
         elif m.start() >= end:
