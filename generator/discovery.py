@@ -46,7 +46,8 @@ STARTERS = {
     "Two", "Three", "Last", "Next", "New", "Other", "Such", "What", "Which", "Who", "Why",
     "How", "Where", "Then", "Now", "To", "Of", "By", "Under", "Over", "Among", "Despite",
 }  # fmt: skip
-CONNECTORS = {"of", "on", "upon", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du"}
+CONNECTORS = {"of", "de", "del", "der", "van", "von", "bin", "al", "la", "le", "du"}
+HYPHEN_CONNECTORS = CONNECTORS | {"on", "upon", "sur", "am", "en"}  # Komsomolsk-on-Amur
 ORG_WORDS = {
     "Department", "Ministry", "Agency", "Council", "Radio", "News", "Fleet", "Party", "Bank",
     "Committee", "Commission", "Office", "Union", "Army", "Navy", "Institute", "University",
@@ -83,7 +84,9 @@ def _extends(toks, blocked: list[bool], j: int) -> int:
     if _capitalised(word) and toks[j - 1][2] == "." and _initial(toks, j - 2):
         return 1  # U.N. Security, U.S.A
     hyphen = word == "-" and glued and nxt and toks[j + 1][0] == toks[j][1]
-    if hyphen and (_capitalised(nxt) or nxt in CONNECTORS):
+    if word in MONTHS or (nxt in MONTHS and word in CONNECTORS):
+        return 0
+    if hyphen and (_capitalised(nxt) or nxt in HYPHEN_CONNECTORS):
         return 2  # Komsomolsk-on-Amur
     if word in CONNECTORS and not glued and _capitalised(nxt):
         return 2  # Bank of England
