@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 NAME, ALIAS, SHORT, ADJECTIVE = "name", "alias", "short", "adjective"
 
@@ -45,8 +46,22 @@ class Surface:
 
 
 @dataclass
+class Terminal:
+    """The surfaces that end at one trie node, split so resolving one match costs the
+    same however many entities share a surname: `strong` (names, aliases, adjectives;
+    one owner each) and `short` (entity id -> short form; any number of owners)."""
+
+    strong: tuple[Surface, ...] = ()
+    short: dict[str, Surface] = field(default_factory=dict)
+
+    @property
+    def surfaces(self) -> tuple[Surface, ...]:
+        return self.strong + tuple(self.short[k] for k in sorted(self.short))
+
+
+@dataclass
 class Trie:
-    """Nested dicts keyed by token; a node's `_TERMINAL` entry lists its surfaces."""
+    """Nested dicts keyed by token; a node's `_TERMINAL` entry is a `Terminal`."""
 
     root: dict = field(default_factory=dict)
     longest: int = 0
@@ -58,9 +73,11 @@ class Trie:
         node = self.root
         for token in key:
             node = node.setdefault(token, {})
-        bucket = node.setdefault(_TERMINAL, [])
-        if surface not in bucket:
-            bucket.append(surface)
+        terminal = node.setdefault(_TERMINAL, Terminal())
+        if surface.kind == SHORT:
+            terminal.short.setdefault(surface.entity, surface)
+        elif surface not in terminal.strong:
+            terminal.strong = (*terminal.strong, surface)
         self.longest = max(self.longest, len(key))
 
     def __len__(self) -> int:
@@ -69,18 +86,21 @@ class Trie:
             node = stack.pop()
             for key, value in node.items():
                 if key == _TERMINAL:
-                    count += len(value)
+                    count += len(value.strong) + len(value.short)
                 else:
                     stack.append(value)
         return count
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a tuple: made once per match, so cheap to build
     start: int  # character offsets in the scanned text
     end: int  # end of the surface form, without a possessive
-    surfaces: tuple[Surface, ...]
+    terminal: Terminal
     possessive: bool = False
+
+    @property
+    def surfaces(self) -> tuple[Surface, ...]:
+        return self.terminal.surfaces
 
 
 def scan(trie: Trie, text: str) -> list[Match]:
@@ -98,9 +118,9 @@ def scan(trie: Trie, text: str) -> list[Match]:
         best_end, best = -1, None
         j = i
         while True:
-            surfaces = node.get(_TERMINAL)
-            if surfaces:
-                best_end, best = j, surfaces
+            terminal = node.get(_TERMINAL)
+            if terminal is not None:
+                best_end, best = j, terminal
             j += 1
             if j >= n:
                 break
@@ -119,7 +139,7 @@ def scan(trie: Trie, text: str) -> list[Match]:
             and toks[best_end + 1][0] == end
             and toks[best_end + 2][0] == toks[best_end + 1][1]
         )
-        found.append(Match(toks[i][0], end, tuple(best), possessive))
+        found.append(Match(toks[i][0], end, best, possessive))
         i = best_end + 1
     return found
 
@@ -130,15 +150,17 @@ def resolve(matches: list[Match]) -> tuple[list[tuple[Match, Surface | None]], s
     Returns each match with its chosen surface (None when ambiguous or unnamed) and the
     set of entity ids the article names by name or alias.
     """
-    named = {s.entity for m in matches for s in m.surfaces if s.kind in (NAME, ALIAS)}
+    named = {s.entity for m in matches for s in m.terminal.strong if s.kind in (NAME, ALIAS)}
     chosen: list[tuple[Match, Surface | None]] = []
     for match in matches:
         pick: Surface | None = None
-        strong = [s for s in match.surfaces if s.kind in (NAME, ALIAS, ADJECTIVE)]
+        strong = match.terminal.strong
         if strong:
             pick = strong[0]
         else:
-            fitting = [s for s in match.surfaces if s.entity in named]
+            short = match.terminal.short
+            # Look up the (few) named entities, not the (many) owners of a surname.
+            fitting = [short[e] for e in named if e in short]
             if len(fitting) == 1:
                 pick = fitting[0]
         chosen.append((match, pick))

