@@ -67,15 +67,20 @@ class Registry:
     entities: tuple[Entity, ...] = ()
     trie: Trie = field(default_factory=Trie)
     by_id: dict[str, Entity] = field(default_factory=dict)
+    # Lower-cased surface words -> kind -> owner ids, for `resolve`.
+    by_surface: dict[tuple[str, ...], dict[str, set[str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, entities: list[Entity]) -> Registry:
         ordered = sorted(entities, key=lambda e: e.id)
         trie = Trie()
+        by_surface: dict[tuple[str, ...], dict[str, set[str]]] = {}
         for entity in ordered:
             for text, kind in entity.surfaces():
                 trie.add(text, Surface(entity.id, kind))
-        return cls(tuple(ordered), trie, {e.id: e for e in ordered})
+                key = tuple(w.lower() for w in surface_key(text))
+                by_surface.setdefault(key, {}).setdefault(kind, set()).add(entity.id)
+        return cls(tuple(ordered), trie, {e.id: e for e in ordered}, by_surface)
 
     def get(self, entity_id: str) -> Entity | None:
         return self.by_id.get(entity_id)
@@ -89,12 +94,7 @@ class Registry:
         text = text.strip()
         if text in self.by_id:
             return text
-        wanted = tuple(w.lower() for w in surface_key(text))
-        owners: dict[str, set[str]] = {}
-        for entity in self.entities:
-            for surface, kind in entity.surfaces():
-                if tuple(w.lower() for w in surface_key(surface)) == wanted:
-                    owners.setdefault(kind, set()).add(entity.id)
+        owners = self.by_surface.get(tuple(w.lower() for w in surface_key(text)), {})
         for kind in (NAME, ALIAS, SHORT, ADJECTIVE):
             ids = owners.get(kind, set())
             if len(ids) == 1:

@@ -30,10 +30,10 @@ class EntityIndex:
     by_article: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def get(self, entity_id: str) -> Entity | None:
-        for entity in self.entities:
-            if entity.id == entity_id:
-                return entity
-        return None
+        found = self.registry.get(entity_id)
+        if found is None and entity_id in self.discovered:
+            found = next(e for e in self.entities if e.id == entity_id)
+        return found
 
     def names(self, entity_id: str) -> list[Mention]:
         """Mentions by name, alias or short form (not adjectives)."""

@@ -90,13 +90,12 @@ def _group(site: Site, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
 
 
 def _related(index: EntityIndex, entity: Entity, articles: set[str]) -> list[tuple[str, int]]:
+    """Registered entities named in the same articles, most shared articles first."""
     shared: Counter[str] = Counter()
-    for other_id in index.registry.by_id:
-        if other_id == entity.id:
-            continue
-        together = {m.article for m in index.names(other_id)} & articles
-        if together:
-            shared[other_id] = len(together)
+    for article_id in articles:
+        for other_id in index.ids_in(article_id):
+            if other_id != entity.id:
+                shared[other_id] += 1
     return sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
