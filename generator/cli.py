@@ -150,6 +150,23 @@ def _shown_path(path: Path) -> Path:
     return path.relative_to(cwd) if path.is_absolute() and path.is_relative_to(cwd) else path
 
 
+def cmd_entities(args: argparse.Namespace) -> int:
+    from generator import entity_commands
+
+    config = _config(args)
+    if args.action == "add":
+        if not args.name:
+            print("error: give the name to add: digest entities add NAME", file=sys.stderr)
+            return 1
+        path = entity_commands.add_entity(config, " ".join(args.name), args.type)
+        print(f"wrote {path}")
+        return 0
+    lines, diagnostics = entity_commands.list_entities(config)
+    _print_diagnostics(diagnostics)
+    print("\n".join(lines))
+    return _exit_code(diagnostics, args.strict)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digest", description="Build an annotated news digest from Markdown content."
@@ -202,6 +219,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--occurrence", type=int, default=1, help="which occurrence when the passage repeats"
     )
     note_new.set_defaults(func=cmd_note_new)
+    entities = sub.add_parser(
+        "entities", parents=[common], help="list entities; `entities add NAME` registers one"
+    )
+    entities.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    entities.add_argument("name", nargs="*", help="with `add`: a discovered name (or its id)")
+    entities.add_argument("--type", help="with `add`: person, place, organization or thing")
+    entities.set_defaults(func=cmd_entities)
     return parser
 
 

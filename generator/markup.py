@@ -91,6 +91,8 @@ def _validate_link(url: str) -> bool:
 
 
 def render(md: MarkdownIt, text: str, extra: dict | None = None) -> Parsed:
+    """Render `text`; `extra` carries inputs for plugins (e.g. the article id, its notes);
+    what plugins found comes back in `Parsed.extra`, `Parsed.notes`, `Parsed.quotes`."""
     env = RenderEnv(extra=dict(extra or {}))
     html = md.render(text, {"digest": env})
     return Parsed(
@@ -101,4 +103,5 @@ def render(md: MarkdownIt, text: str, extra: dict | None = None) -> Parsed:
         anchors=frozenset(env.anchors),
         notes=tuple(env.extra.get("note_results", ())),
         quotes=tuple(env.extra.get("quotes", ())),
+        extra=dict(env.extra),
     )

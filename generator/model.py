@@ -74,6 +74,8 @@ class Parsed:
     # Editor notes: where each note on this article landed (notes_markup.NoteAnchor).
     notes: tuple[Any, ...] = ()
     quotes: tuple[Any, ...] = ()  # quotes.ArticleQuote, found by the quotes core rule
+    # What plugins found while rendering (e.g. "entities": entity_rule.EntityResults).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,10 @@ class Site:
     # Editor notes, newest first (notes.LinkedNote).
     notes: tuple[Any, ...] = ()
     quotes: tuple[Quote, ...] = ()  # quote_index.link_quotes: every quote, merged
+    # Entities (issue 3): registry + discovered names, mentions by entity
+    # (`entity_index.EntityIndex`), and every article's mentions in order.
+    entities: Any = None
+    mentions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

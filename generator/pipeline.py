@@ -13,14 +13,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from generator import archive, load, markup, publish, search
+from generator import archive, entity_index, load, markup, publish, search
 from generator import articles as articles_mod
+from generator import entities as entities_mod
 from generator import notes as notes_mod
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
 from generator.notes_markup import notes_plugin
 from generator.notes_pages import notes_pages
+from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.quote_index import link_quotes
 from generator.quote_markup import quotes_plugin
@@ -30,6 +32,7 @@ from generator.writer import SiteWriter
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
 PAGE_PRODUCERS: tuple[PageProducer, ...] = (
     core_pages,
+    entity_pages,  # entities/, entities/<id>/, data/entities.json
     publish.publish_pages,  # digest feed, CNAME
     archive.archive_pages,  # archive/ by month
     search.search_pages,  # search/ (the index is built by the CLI after writing)
@@ -73,22 +76,43 @@ def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]
 
 
 def parse_articles(
-    config: Config, articles: list[Article], notes: list[notes_mod.Note] = ()
+    config: Config,
+    articles: list[Article],
+    notes: list[notes_mod.Note] = (),
+    registry: entities_mod.Registry | None = None,
 ) -> dict[str, Parsed]:
-    # notes_plugin must stay the last plugin: it anchors on the text other rules produce.
-    md = markup.make_markdown(config, (quotes_plugin, notes_plugin))
+    # Order matters: entity links and quote spans first; notes_plugin must stay the last
+    # plugin, as it anchors on the text the other rules leave in text tokens.
+    plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
+    md = markup.make_markdown(config, (*plugins, quotes_plugin, notes_plugin))
     by_article = notes_mod.for_articles(notes)
     return {
-        article.id: markup.render(md, article.body, {"notes": by_article.get(article.id, ())})
+        article.id: markup.render(
+            md, article.body, {"article": article.id, "notes": by_article.get(article.id, ())}
+        )
         for article in articles
     }
 
 
-def load_notes(config: Config, documents: dict, articles: list[Article]):
-    """Note documents -> Notes. Entity and story ids (None: not known to this build) and
-    the `[[Entity]]` resolver are where the entity and story stages plug in."""
-    ids = {"article": {a.id for a in articles}, "entity": None, "story": None}
-    return notes_mod.from_documents(config, documents["notes"], ids)
+def load_notes(config: Config, documents: dict, articles: list[Article], registry=None):
+    """Note documents -> Notes, with targets checked against the articles and entities
+    (stories: None, not yet known to this build) and `[[Entity]]` resolved by the registry."""
+    ids = {
+        "article": {a.id for a in articles},
+        "entity": set(registry.by_id) if registry is not None else None,
+        "story": None,
+    }
+    return notes_mod.from_documents(config, documents["notes"], ids, _note_resolver(registry))
+
+
+def _note_resolver(registry: entities_mod.Registry | None):
+    """`[[Name]]` in a note -> (entity id, entity name), through the registry."""
+
+    def resolve(name: str) -> tuple[str, str] | None:
+        entity_id = registry.resolve(name) if registry is not None else None
+        return (entity_id, registry.by_id[entity_id].name) if entity_id else None
+
+    return resolve
 
 
 def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
@@ -98,12 +122,16 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     renderer.check_templates()
     timer.lap("templates")
     articles, documents, problems = load_articles(config)
+    registry, found = entities_mod.load_registry(documents["entities"])
+    problems.extend(found)
     timer.lap("load")
-    notes, found = load_notes(config, documents, articles)
+    notes, found = load_notes(config, documents, articles, registry)
     problems.extend(found)
     raise_if_errors(problems)
-    parsed = parse_articles(config, articles, notes)
+    parsed = parse_articles(config, articles, notes, registry)
     timer.lap("parse")
+    entities, mentions, found = entity_index.link(registry, articles, parsed)
+    problems.extend(found)
     linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})
     problems.extend(found)
     raise_if_errors(problems)
@@ -113,7 +141,9 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
         parsed=parsed,
         diagnostics=tuple(problems),
         notes=linked_notes,
-        quotes=link_quotes(articles, parsed),
+        quotes=link_quotes(articles, parsed, resolve=registry.resolve),
+        entities=entities,
+        mentions=mentions,
     )
     timer.lap("link")
     outputs: list[Output] = []

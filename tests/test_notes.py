@@ -274,6 +274,7 @@ def test_targets_of_each_kind():
 
 def test_notes_on_entities_render_through_the_partial(summit):
     write(summit, "content/notes/on-kim.md", note(target="entity:kim-jong-un", body="About Kim."))
+    write(summit, "content/entities/kim-jong-un.md", "---\nname: Kim Jong Un\ntype: person\n---\n")
     result, site = built(summit)
     assert result.diagnostics == []
     renderer = Renderer(read_config(summit))

@@ -1,0 +1,252 @@
+"""Entity pages (`entities/<id>/`), the index (`entities/`) and `data/entities.json`.
+
+Views are plain dicts; the entity description is the editor's Markdown rendered with the
+site's MarkdownIt (no entity linking inside descriptions).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from markupsafe import Markup
+
+from generator import markup
+from generator.entities import ENTITY_TYPES, Entity
+from generator.entity_index import EntityIndex
+from generator.mentions import ADJECTIVE
+from generator.model import Article, Output, Site
+from generator.render import Renderer, json_output
+from generator.urls import Urls
+
+TYPE_LABELS = {
+    "person": "People",
+    "place": "Places",
+    "organization": "Organisations",
+    "thing": "Things",
+}
+SCHEMA_TYPES = {"person": "Person", "place": "Place", "organization": "Organization"}
+SUMMARY_CHARS = 160
+
+
+def summary(description: str) -> str:
+    """The first lines of a description as plain text, cut at a word."""
+    text = " ".join(description.replace("*", "").replace("_", "").split())
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    return text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def wikidata_url(qid: str) -> str:
+    return f"https://www.wikidata.org/wiki/{qid}" if qid else ""
+
+
+def _mentions_of(index: EntityIndex, entity: Entity) -> list[tuple[Any, bool]]:
+    """(mention or candidate, is_adjective) in article order."""
+    if not entity.reviewed:
+        return [(c, False) for c in index.discovered.get(entity.id, ())]
+    return [(m, m.kind == ADJECTIVE) for m in index.mentions.get(entity.id, ())]
+
+
+def _context(item: Any) -> dict[str, str]:
+    start = item.offset
+    end = start + len(getattr(item, "text", getattr(item, "name", "")))
+    sentence = item.sentence
+    return {"before": sentence[:start], "match": sentence[start:end], "after": sentence[end:]}
+
+
+def _group(site: Site, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
+    """Mentions grouped by story, then article (site order: newest first)."""
+    by_article: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        by_article[item.article].append(item)
+    stories: dict[str, list[dict[str, Any]]] = {}
+    for article in site.articles:
+        if article.id not in by_article:
+            continue
+        entries = [
+            {
+                "url": urls.url_for("article", article.slug, item.paragraph),
+                "paragraph": item.paragraph,
+                **_context(item),
+            }
+            for item in by_article[article.id]
+        ]
+        stories.setdefault(article.story, []).append(
+            {
+                "title": article.title,
+                "source": article.source,
+                "date": article.date,
+                "url": urls.url_for("article", article.slug),
+                "mentions": entries,
+            }
+        )
+    return [
+        {"story": story, "articles": group}
+        for story, group in sorted(stories.items(), key=lambda kv: (kv[0] == "", kv[0]))
+    ]
+
+
+def _related(index: EntityIndex, entity: Entity, articles: set[str]) -> list[tuple[str, int]]:
+    """Registered entities named in the same articles, most shared articles first."""
+    shared: Counter[str] = Counter()
+    for article_id in articles:
+        for other_id in index.ids_in(article_id):
+            if other_id != entity.id:
+                shared[other_id] += 1
+    return sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def entity_view(site: Site, entity: Entity, urls: Urls, md) -> dict[str, Any]:
+    index: EntityIndex = site.entities
+    items = _mentions_of(index, entity)
+    names = [item for item, adjective in items if not adjective]
+    adjectives = [item for item, adjective in items if adjective]
+    by_id = {a.id: a for a in site.articles}
+    article_ids = {item.article for item in names}
+    related = _related(index, entity, article_ids) if entity.reviewed else []
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type,
+        "type_label": TYPE_LABELS[entity.type],
+        "reviewed": entity.reviewed,
+        "aliases": list(entity.aliases) + list(entity.short_aliases),
+        "adjectives": list(entity.adjectives),
+        "description": Markup(markup.render(md, entity.description).html)
+        if entity.description
+        else "",
+        "wikidata": entity.wikidata,
+        "wikidata_url": wikidata_url(entity.wikidata),
+        "count": len(names),
+        "article_count": len(article_ids),
+        "groups": _group(site, names, urls),
+        "adjective_groups": _group(site, adjectives, urls),
+        "adjective_count": len(adjectives),
+        "outlets": sorted({by_id[a].source for a in article_ids if by_id[a].source}),
+        "related": [
+            {
+                "name": index.registry.by_id[other].name,
+                "url": urls.url_for("entity", other),
+                "shared": shared,
+            }
+            for other, shared in related[:20]
+        ],
+        # What it said: filled by the quotes stage (quotes by this speaker) after merge;
+        # each {text, url, article, source}. The template shows the section when present.
+        "quotes": [],
+        "json_ld": _json_ld(entity, urls),
+    }
+
+
+def _json_ld(entity: Entity, urls: Urls) -> Markup:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": SCHEMA_TYPES.get(entity.type, "Thing"),
+        "name": entity.name,
+        "url": urls.absolute(urls.path("entity", entity.id)),
+    }
+    if entity.wikidata:
+        data["sameAs"] = wikidata_url(entity.wikidata)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    # Safe inside <script>: no "</" or "<!--" can survive.
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def index_view(site: Site, urls: Urls) -> list[dict[str, Any]]:
+    index: EntityIndex = site.entities
+    groups = []
+    for kind in ENTITY_TYPES:
+        members = [e for e in index.entities if e.type == kind]
+        members.sort(key=lambda e: (not e.reviewed, -index.count(e.id), e.name.lower()))
+        groups.append(
+            {
+                "type": kind,
+                "label": TYPE_LABELS[kind],
+                "entities": [
+                    {
+                        "id": e.id,
+                        "name": e.name,
+                        "url": urls.url_for("entity", e.id),
+                        "count": index.count(e.id),
+                        "reviewed": e.reviewed,
+                        "aliases": " ".join([*e.aliases, *e.short_aliases]),
+                    }
+                    for e in members
+                ],
+            }
+        )
+    return [g for g in groups if g["entities"]]
+
+
+def entities_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
+    index: EntityIndex = site.entities
+    data = []
+    for entity in index.entities:
+        items = _mentions_of(index, entity)
+        data.append(
+            {
+                "id": entity.id,
+                "name": entity.name,
+                "type": entity.type,
+                "aliases": [*entity.aliases, *entity.short_aliases],
+                "adjectives": list(entity.adjectives),
+                "wikidata": entity.wikidata or None,
+                "url": urls.url_for("entity", entity.id),
+                "reviewed": entity.reviewed,
+                "mentions": [
+                    {
+                        "article": item.article,
+                        "paragraph": item.paragraph,
+                        "text": getattr(item, "text", getattr(item, "name", "")),
+                    }
+                    for item, adjective in items
+                    if not adjective
+                ],
+                "adjective_mentions": [
+                    {"article": item.article, "paragraph": item.paragraph, "text": item.text}
+                    for item, adjective in items
+                    if adjective
+                ],
+            }
+        )
+    return data
+
+
+def cards_data(site: Site, urls: Urls) -> dict[str, dict[str, Any]]:
+    """What the preview card script shows: small, keyed by id."""
+    index: EntityIndex = site.entities
+    return {
+        e.id: {
+            "name": e.name,
+            "type": e.type,
+            "summary": summary(e.description),
+            "count": index.count(e.id),
+            "url": urls.url_for("entity", e.id),
+        }
+        for e in index.entities
+        if e.reviewed
+    }
+
+
+def article_entities(site: Site, article: Article) -> list[str]:
+    """Ids of the registered entities an article names (for views and other stages)."""
+    return sorted(site.entities.ids_in(article.id)) if site.entities else []
+
+
+def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    if site.entities is None:
+        return
+    urls = renderer.urls
+    md = markup.make_markdown(site.config)
+    for entity in site.entities.entities:
+        yield renderer.page(
+            urls.path("entity", entity.id),
+            "entity.html",
+            entity=entity_view(site, entity, urls, md),
+        )
+    yield renderer.page("entities/", "entities.html", groups=index_view(site, urls))
+    yield json_output("data/entities.json", entities_data(site, urls))
+    yield json_output("data/entity-cards.json", cards_data(site, urls))
