@@ -18,6 +18,8 @@ from generator.entities import ENTITY_TYPES, Entity
 from generator.entity_index import EntityIndex
 from generator.mentions import ADJECTIVE
 from generator.model import Article, Output, Site
+from generator.notes_pages import target_notes_view
+from generator.pages_quotes import entity_quotes
 from generator.render import Renderer, json_output
 from generator.urls import Urls
 
@@ -134,9 +136,9 @@ def entity_view(site: Site, entity: Entity, urls: Urls, md) -> dict[str, Any]:
             }
             for other, shared in related[:20]
         ],
-        # What it said: filled by the quotes stage (quotes by this speaker) after merge;
-        # each {text, url, article, source}. The template shows the section when present.
-        "quotes": [],
+        # What it said: quote views (pages_quotes.quote_view) of quotes by this entity.
+        "quotes": entity_quotes(site, entity.id, urls),
+        "notes": target_notes_view(site, "entity", entity.id, urls),
         "json_ld": _json_ld(entity, urls),
     }
 

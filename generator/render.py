@@ -169,7 +169,29 @@ def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
             "notes": article_notes_view(site, article, urls),
         }
     )
+    view["entities"] = article_entities(site, article, urls)
+    view["entity_types"] = sorted({e["type"] for e in view["entities"]})
     return view
+
+
+def article_entities(site: Site, article: Article, urls: Urls) -> list[dict[str, Any]]:
+    """Registered entities the article names: for JSON-LD `about`/`sameAs` and search filters."""
+    if site.entities is None:
+        return []
+    registry = site.entities.registry
+    found = []
+    for entity_id in sorted(site.entities.ids_in(article.id)):
+        entity = registry.by_id[entity_id]
+        same_as = [f"https://www.wikidata.org/wiki/{entity.wikidata}"] if entity.wikidata else []
+        found.append(
+            {
+                "name": entity.name,
+                "type": entity.type,
+                "url": urls.url_for("entity", entity.id),
+                "same_as": same_as,
+            }
+        )
+    return found
 
 
 def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
