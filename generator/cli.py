@@ -63,7 +63,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"{len(result.removed)} removed) into {config.output_dir}/ in "
         f"{sum(result.timings.values()):.2f}s"
     )
+    if getattr(args, "timings", None):
+        _write_timings(Path(args.timings), result.timings)
     return _exit_code(result.diagnostics, args.strict)
+
+
+def _write_timings(path: Path, timings: dict[str, float]) -> None:
+    """Seconds per pipeline stage as JSON, for `python -m bench` and profiling."""
+    import json
+
+    path.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -95,6 +104,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", parents=[common], help="render content/ into site/")
     build.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
+    build.add_argument(
+        "--timings", metavar="FILE", help="write the seconds spent in each stage to FILE (JSON)"
+    )
     build.set_defaults(func=cmd_build)
 
     ingest = sub.add_parser("ingest", parents=[common], help="turn seed .txt files into articles")
