@@ -12,6 +12,15 @@ from bench.measure import clean, run_measured
 TOP = 25
 
 
+def _shown(path: Path) -> str:
+    """The path relative to the repository (results are committed: no machine paths)."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        return str(path.resolve().relative_to(repo))
+    except ValueError:
+        return path.name
+
+
 def profile_build(project: Path, logs: Path) -> dict:
     clean(project / "site", project / ".digest-cache")
     stats_file = logs / "cold-build.prof"
@@ -35,7 +44,7 @@ def profile_build(project: Path, logs: Path) -> dict:
     text = io.StringIO()
     pstats.Stats(str(stats_file), stream=text).sort_stats("cumulative").print_stats(40)
     (logs / "profile-cumulative.txt").write_text(text.getvalue(), encoding="utf-8")
-    print(f"  profile: {run.seconds:.2f}s under cProfile; {stats_file}", file=sys.stderr)
+    print(f"  profile: {run.seconds:.2f}s under cProfile; {_shown(stats_file)}", file=sys.stderr)
     for r in by_own[:15]:
         print(
             f"    {r['own_seconds']:8.3f}s own {r['cumulative_seconds']:8.3f}s cum "
@@ -47,5 +56,5 @@ def profile_build(project: Path, logs: Path) -> dict:
         "profiled_total_seconds": round(total, 3),
         "top_own": by_own,
         "top_cumulative": by_cum,
-        "stats_file": str(stats_file),
+        "stats_file": _shown(stats_file),
     }

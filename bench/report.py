@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TARGET_N = 10_000
@@ -178,7 +179,8 @@ def markdown(data: dict) -> str:
         for tool in ("hugo", "pelican"):
             version = _get(s, tool, "version")
             if version:
-                tools.append(f"{tool.capitalize()} {version.split('-')[0].lstrip('v')}")
+                number = re.search(r"\d+\.\d+(?:\.\d+)?", version)
+                tools.append(f"{tool.capitalize()} {number.group(0) if number else version}")
     lines += [
         "",
         f"{data['date']}, commit {data['commit']}, {machine['cpus']} CPUs, "
