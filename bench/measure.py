@@ -21,6 +21,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system: less disturbed than wall time on a busy machine
     peak_rss_mib: float
     returncode: int
     log: str  # stdout + stderr file
@@ -38,7 +39,8 @@ def run_measured(cmd: list[str], cwd: Path, log: Path, env: dict | None = None) 
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    run = Run(seconds, usage.ru_maxrss / 1024.0, proc.returncode, str(log))
+    cpu = usage.ru_utime + usage.ru_stime
+    run = Run(seconds, cpu, usage.ru_maxrss / 1024.0, proc.returncode, str(log))
     if run.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise CommandFailed(f"{' '.join(cmd)} exited {run.returncode}:\n{tail}")
@@ -53,6 +55,8 @@ def summarise(runs: list[Run]) -> dict:
     return {
         "seconds_median": median([r.seconds for r in runs]),
         "seconds": [round(r.seconds, 4) for r in runs],
+        "cpu_seconds_median": median([r.cpu_seconds for r in runs]),
+        "cpu_seconds": [round(r.cpu_seconds, 4) for r in runs],
         "peak_rss_mib_median": median([r.peak_rss_mib for r in runs]),
         "peak_rss_mib": [round(r.peak_rss_mib, 1) for r in runs],
     }

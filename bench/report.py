@@ -129,6 +129,7 @@ def markdown(data: dict) -> str:
         f"cold `digest build` (median of {runs})",
         lambda s: _s(_get(s, "digest", "cold", "seconds_median")),
     )
+    row("  CPU time (user + system)", lambda s: _s(_get(s, "digest", "cold", "cpu_seconds_median")))
     row("  peak RSS", lambda s: _mib(_get(s, "digest", "cold", "peak_rss_mib_median")))
     row("  per article", lambda s: f"{derived(s)['per_article_ms']:.2f} ms")
     row("no-change rebuild, warm cache", lambda s: _s(_get(s, "digest", "warm", "seconds_median")))
@@ -152,11 +153,13 @@ def markdown(data: dict) -> str:
         "Hugo cold build",
         lambda s: _get(s, "hugo", "status") or _s(_get(s, "hugo", "seconds_median")),
     )
+    row("  CPU time (user + system)", lambda s: _s(_get(s, "hugo", "cpu_seconds_median")))
     row("  peak RSS", lambda s: _mib(_get(s, "hugo", "peak_rss_mib_median")))
     row(
         "Pelican cold build",
         lambda s: _get(s, "pelican", "status") or _s(_get(s, "pelican", "seconds_median")),
     )
+    row("  CPU time (user + system)", lambda s: _s(_get(s, "pelican", "cpu_seconds_median")))
     row("  peak RSS", lambda s: _mib(_get(s, "pelican", "peak_rss_mib_median")))
     row("us / Hugo (cold wall time)", lambda s: _x(derived(s)["vs_hugo"]))
     row("us / Pelican (cold wall time)", lambda s: _x(derived(s)["vs_pelican"]))
@@ -184,6 +187,9 @@ def markdown(data: dict) -> str:
     lines += [
         "",
         f"{data['date']}, commit {data['commit']}, {machine['cpus']} CPUs, "
-        f"Python {machine['python']}" + (f"; {'; '.join(tools)}" if tools else "") + ".",
+        f"Python {machine['python']}"
+        + (f"; {'; '.join(tools)}" if tools else "")
+        + f"; load average {machine.get('load_average_before', '?')} before the run, "
+        f"{machine.get('load_average_after', '?')} after.",
     ]
     return "\n".join(lines)

@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     today = dt.date.today().isoformat()
+    load_before = os.getloadavg()[0]
     sizes = {}
     for n in args.sizes:
         try:
@@ -263,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            # Other processes on the machine skew every figure: a load average well above
+            # the CPU count means the run should be repeated on a quiet machine.
+            "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
         },
         "settings": {
             "sizes": args.sizes,
