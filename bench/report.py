@@ -129,18 +129,22 @@ def markdown(data: dict) -> str:
         f"cold `digest build` (median of {runs})",
         lambda s: _s(_get(s, "digest", "cold", "seconds_median")),
     )
-    row("  CPU time (user + system)", lambda s: _s(_get(s, "digest", "cold", "cpu_seconds_median")))
-    row("  peak RSS", lambda s: _mib(_get(s, "digest", "cold", "peak_rss_mib_median")))
-    row("  per article", lambda s: f"{derived(s)['per_article_ms']:.2f} ms")
+    row(
+        "cold build: CPU time (user + system)",
+        lambda s: _s(_get(s, "digest", "cold", "cpu_seconds_median")),
+    )
+    row("cold build: peak RSS", lambda s: _mib(_get(s, "digest", "cold", "peak_rss_mib_median")))
+    row("cold build: per article", lambda s: f"{derived(s)['per_article_ms']:.2f} ms")
     row("no-change rebuild, warm cache", lambda s: _s(_get(s, "digest", "warm", "seconds_median")))
-    row("  peak RSS", lambda s: _mib(_get(s, "digest", "warm", "peak_rss_mib_median")))
+    row(
+        "no-change rebuild: peak RSS",
+        lambda s: _mib(_get(s, "digest", "warm", "peak_rss_mib_median")),
+    )
     stage_names: list[str] = []
     for s in sizes:
         stage_names += [k for k in _get(s, "digest", "stages_cold") or {} if k not in stage_names]
     for name in stage_names:
-        row(
-            f"  cold stage: {name}", lambda s, name=name: _s(_get(s, "digest", "stages_cold", name))
-        )
+        row(f"cold stage: {name}", lambda s, name=name: _s(_get(s, "digest", "stages_cold", name)))
     row(
         "serve: article edit -> last page written (median / max)",
         lambda s: _serve_cell(_get(s, "serve", "article")),
@@ -153,14 +157,14 @@ def markdown(data: dict) -> str:
         "Hugo cold build",
         lambda s: _get(s, "hugo", "status") or _s(_get(s, "hugo", "seconds_median")),
     )
-    row("  CPU time (user + system)", lambda s: _s(_get(s, "hugo", "cpu_seconds_median")))
-    row("  peak RSS", lambda s: _mib(_get(s, "hugo", "peak_rss_mib_median")))
+    row("Hugo: CPU time (user + system)", lambda s: _s(_get(s, "hugo", "cpu_seconds_median")))
+    row("Hugo: peak RSS", lambda s: _mib(_get(s, "hugo", "peak_rss_mib_median")))
     row(
         "Pelican cold build",
         lambda s: _get(s, "pelican", "status") or _s(_get(s, "pelican", "seconds_median")),
     )
-    row("  CPU time (user + system)", lambda s: _s(_get(s, "pelican", "cpu_seconds_median")))
-    row("  peak RSS", lambda s: _mib(_get(s, "pelican", "peak_rss_mib_median")))
+    row("Pelican: CPU time (user + system)", lambda s: _s(_get(s, "pelican", "cpu_seconds_median")))
+    row("Pelican: peak RSS", lambda s: _mib(_get(s, "pelican", "peak_rss_mib_median")))
     row("us / Hugo (cold wall time)", lambda s: _x(derived(s)["vs_hugo"]))
     row("us / Pelican (cold wall time)", lambda s: _x(derived(s)["vs_pelican"]))
     row("our peak RSS / Hugo's", lambda s: _x(derived(s)["rss_vs_hugo"]))
