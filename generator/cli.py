@@ -72,6 +72,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         diagnostics += problems
         if not problems:
             print(f"indexed {indexed} pages for search into {config.output_dir}/pagefind/")
+    if getattr(args, "timings", None):
+        _write_timings(Path(args.timings), result.timings)
     return _exit_code(diagnostics, args.strict)
 
 
@@ -95,6 +97,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(f"next: cd {target} && digest build (then push to GitHub and enable Pages)")
     return 0
+
+
+def _write_timings(path: Path, timings: dict[str, float]) -> None:
+    """Seconds per pipeline stage as JSON, for `python -m bench` and profiling."""
+    import json
+
+    path.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -182,6 +191,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
     build.add_argument(
         "--no-search", action="store_true", help="do not build the Pagefind search index"
+    )
+    build.add_argument(
+        "--timings", metavar="FILE", help="write the seconds spent in each stage to FILE (JSON)"
     )
     build.set_defaults(func=cmd_build)
 

