@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markdown_it.token import Token
 
@@ -64,8 +65,7 @@ STOPWORDS = frozenset(
 MODALS = frozenset("can could would will shall should may might must".split())
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A word of a sentence: its text, its normal form and where it is in the sentence."""
 
     text: str
@@ -110,12 +110,15 @@ def stem(norm: str) -> str:
 
 
 def tokens(text: str) -> list[Word]:
-    return [Word(m.group(), normal_word(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [
+        Word(m.group(), normal_word(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)
+    ]
 
 
 def content_stems(text: str) -> frozenset[str]:
     """Stems of the words that carry meaning (no stopwords); what similarity compares."""
-    return frozenset(stem(t.norm) for t in tokens(text) if t.norm not in STOPWORDS)
+    norms = (normal_word(w) for w in _TOKEN.findall(text))
+    return frozenset(stem(n) for n in norms if n not in STOPWORDS)
 
 
 # Paragraphs from Markdown tokens -------------------------------------------------------
@@ -157,7 +160,7 @@ def _quotes_balanced(text: str) -> bool:
 
 def _word_before(text: str, end: int) -> str:
     start = end
-    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "(“\"":
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in '(“"':
         start -= 1
     return text[start:end]
 
@@ -275,10 +278,7 @@ def capitalised_names(sentences: Iterable[str]) -> dict[str, str]:
     """
     texts = list(sentences)
     lower_words = {
-        w.lower()
-        for text in texts
-        for w in re.findall(r"[\w'’]+", text)
-        if w[:1].islower()
+        w.lower() for text in texts for w in re.findall(r"[\w'’]+", text) if w[:1].islower()
     }
     runs: list[tuple[list[str], bool]] = []  # (words, starts a sentence or quote)
     for sentence in texts:
@@ -303,7 +303,7 @@ def capitalised_names(sentences: Iterable[str]) -> dict[str, str]:
             elif current:
                 runs.append((current, current_initial))
                 current = []
-            ends = raw[-1:] in ",;:!?”\"" or (raw[-1:] == "." and word != dotted)
+            ends = raw[-1:] in ',;:!?”"' or (raw[-1:] == "." and word != dotted)
             if current and (ends or raw.endswith(("'s", "’s"))):
                 runs.append((current, current_initial))
                 current = []
