@@ -367,7 +367,7 @@ def _quote_coverage(
         words = {t.norm for t in tokens(text)}
         if not words:
             continue
-        for label, row_words, row_articles in rows:
+        for _label, row_words, row_articles in rows:
             overlap = len(words & row_words) / min(len(words), len(row_words))
             if overlap >= QUOTE_MATCH:
                 row_articles.add(article)

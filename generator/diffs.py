@@ -18,20 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from generator.sentences import MODALS, STOPWORDS, Word, stem, tokens
+from generator.sentences import MODALS, STOPWORDS, Word, stem, tokens, wordset
 
-NUMBER_WORDS = frozenset(
+NUMBER_WORDS = wordset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
     seventy eighty ninety hundred hundreds thousand thousands million millions billion
     billions trillion dozen dozens several few many numerous half twice thrice once
-    double triple quarter percent per cent most all some""".split()
+    double triple quarter percent per cent most all some"""
 )
-SPEECH_VERBS = frozenset(
+SPEECH_VERBS = wordset(
     """said says say told tells added adds stated states claimed claims declared declares
     announced announces reported reports warned warns insisted insists noted notes argued
     argues asserted asserts according confirmed confirms denied denies suggested suggests
-    quoted quotes cited cites acknowledged""".split()
+    quoted quotes cited cites acknowledged"""
 )
 KINDS = ("number", "modality", "actor", "attribution", "paraphrase", "wording")
 CONTEXT_WORDS = 2

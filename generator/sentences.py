@@ -18,16 +18,22 @@ from typing import NamedTuple
 
 from markdown_it.token import Token
 
+
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one string (the word lists below)."""
+    return frozenset(text.split())
+
+
 # Words after which a full stop does not end a sentence.
-ABBREVIATIONS = frozenset(
+ABBREVIATIONS = wordset(
     """mr mrs ms dr prof gen col lt sgt capt cmdr adm gov sen rep st jr sr rev hon fr
     no nos vs etc inc ltd co corp bros dept est approx fig jan feb mar apr jun jul aug sep
-    sept oct nov dec mt ft""".split()
+    sept oct nov dec mt ft"""
 )
 # Capitalised words that usually start a sentence after an ambiguous "U.S." or "Inc.".
-SENTENCE_STARTERS = frozenset(
+SENTENCE_STARTERS = wordset(
     """the a an he she it they we i this that these those there but and yet so
-    however meanwhile his her its their our in on at after before when while""".split()
+    however meanwhile his her its their our in on at after before when while"""
 )
 OPEN_QUOTES = "“«"
 CLOSE_QUOTES = "”»"
@@ -55,14 +61,14 @@ _TYPOGRAPHY = str.maketrans(
         "…": "...",
     }
 )
-STOPWORDS = frozenset(
+STOPWORDS = wordset(
     """a an the and or but of to in on at for by with from as into about over after
     before than then that this these those there their its it is are was were be been
     being has have had do does did not no he she they we i you his her him them our us
     who whom which what when where while if so such also just any all each other more
-    most very can could would will shall should may might must""".split()
+    most very can could would will shall should may might must"""
 )
-MODALS = frozenset("can could would will shall should may might must".split())
+MODALS = wordset("can could would will shall should may might must")
 
 
 class Word(NamedTuple):
@@ -255,10 +261,10 @@ _CAP_WORD = re.compile(
     r"(?:[A-Z]\.){2,}|[A-Z][\w'’]*(?:-[A-Z]?[\w'’]+)*",
 )
 _NAME_JOINERS = frozenset({"of", "de", "al", "bin", "von", "van", "la", "del"})
-_NOT_NAMES = frozenset(
+_NOT_NAMES = wordset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december i ahead amid within asked
-    despite during according amongst among""".split()
+    despite during according amongst among"""
 )
 
 
