@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.config import Config
 from generator.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from generator.compare import Comparison
+    from generator.stories import Story
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class Site:
     parsed: dict[str, Parsed]  # article id -> parsed body
     diagnostics: tuple[Diagnostic, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # Stories (generator/stories.py) and each story's comparison (generator/compare.py).
+    stories: tuple[Story, ...] = ()
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

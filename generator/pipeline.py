@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generator import articles as articles_mod
 from generator import load, markup
+from generator import stories as stories_mod
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
+from generator.pages_stories import story_pages
 from generator.render import Renderer, core_pages
 from generator.writer import SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
-PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages,)
+PAGE_PRODUCERS: tuple[PageProducer, ...] = (core_pages, story_pages)
 
 
 @dataclass
@@ -70,12 +72,18 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     renderer = Renderer(config)
     renderer.check_templates()
     timer.lap("templates")
-    articles, _documents, problems = load_articles(config)
+    articles, documents, problems = load_articles(config)
     timer.lap("load")
     raise_if_errors(problems)
     parsed = parse_articles(config, articles)
     timer.lap("parse")
+    stories, comparisons, story_problems = stories_mod.link(
+        config, articles, documents["stories"]
+    )
+    problems.extend(story_problems)
+    timer.lap("stories")
     site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))
+    site = replace(site, stories=stories, comparisons=comparisons)
     timer.lap("link")
     outputs: list[Output] = []
     for producer in PAGE_PRODUCERS:

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from generator import story_views
 from generator.config import Config
 from generator.errors import DigestError, error
 from generator.model import Article, Output, Site
@@ -165,13 +166,15 @@ def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
             "word_count": parsed.word_count,
         }
     )
+    view["story_links"] = story_views.article_story(site, article, urls)
     return view
 
 
 def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     articles = [article_summary(a, urls) for a in site.articles]
-    yield renderer.page("", "index.html", articles=articles)
+    stories = story_views.story_summaries(site, urls)
+    yield renderer.page("", "index.html", articles=articles, stories=stories)
     for article in site.articles:
         yield renderer.page(
             urls.path("article", article.slug),
