@@ -34,7 +34,7 @@ SPEECH_VERBS = wordset(
     quoted quotes cited cites acknowledged"""
 )
 KINDS = ("number", "modality", "actor", "attribution", "paraphrase", "wording")
-CONTEXT_WORDS = 2
+CONTEXT_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,11 @@ def classify(a_words: list[Word], b_words: list[Word], i1: int, j1: int) -> str 
     return "wording"
 
 
+def _trim(snippet: str) -> str:
+    """A snippet without the quote marks and commas cut off at its edges."""
+    return snippet.strip().strip("\"“”‘’'«»,;:—–- ").strip()
+
+
 def discrepancies(a_text: str, b_text: str, ops: tuple[Op, ...]) -> list[Difference]:
     a_words, b_words = tokens(a_text), tokens(b_text)
     found: list[Difference] = []
@@ -166,5 +171,5 @@ def discrepancies(a_text: str, b_text: str, ops: tuple[Op, ...]) -> list[Differe
         right = min(context, len(a_words) - i2, len(b_words) - j2)
         a_snippet = _slice(a_text, a_words, i1 - left, i2 + right)
         b_snippet = _slice(b_text, b_words, j1 - left, j2 + right)
-        found.append(Difference(kind, a_snippet.strip(), b_snippet.strip()))
+        found.append(Difference(kind, _trim(a_snippet), _trim(b_snippet)))
     return found

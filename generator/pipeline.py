@@ -77,9 +77,7 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     raise_if_errors(problems)
     parsed = parse_articles(config, articles)
     timer.lap("parse")
-    stories, comparisons, story_problems = stories_mod.link(
-        config, articles, documents["stories"]
-    )
+    stories, comparisons, story_problems = stories_mod.link(config, articles, documents["stories"])
     problems.extend(story_problems)
     timer.lap("stories")
     site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))

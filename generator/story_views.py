@@ -76,22 +76,31 @@ def story_summaries(site: Site, urls: Urls) -> list[dict[str, Any]]:
 
 
 def _segments(text: str, changed: set[int]) -> list[dict[str, Any]]:
-    """`text` cut into runs of unchanged and changed words (word indexes in `changed`)."""
-    words = tokens(text)
-    if not words:
-        return [{"text": text, "changed": False}]
+    """`text` cut into runs of unchanged and changed words (word indexes in `changed`).
+
+    A changed run starts at its first word and ends at its last, so the spaces and
+    punctuation around it stay unmarked.
+    """
     segments: list[dict[str, Any]] = []
-    start = 0
-    for index, word in enumerate(words):
-        flag = index in changed
+
+    def add(piece: str, flag: bool) -> None:
+        if not piece:
+            return
         if segments and segments[-1]["changed"] == flag:
-            continue
-        if index:
-            segments[-1]["text"] = text[start : word.start]
-            start = word.start
-        segments.append({"text": "", "changed": flag})
-    segments[-1]["text"] = text[start:]
-    return segments
+            segments[-1]["text"] += piece
+        else:
+            segments.append({"text": piece, "changed": flag})
+
+    end = 0
+    previous_changed = False
+    for index, word in enumerate(tokens(text)):
+        flag = index in changed
+        gap = text[end : word.start]
+        add(gap, flag and previous_changed)
+        add(word.text, flag)
+        end, previous_changed = word.end, flag
+    add(text[end:], False)
+    return segments or [{"text": text, "changed": False}]
 
 
 def _changed_words(unit: Unit) -> dict[str, set[int]]:
@@ -216,7 +225,10 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
                 },
             )
             passage["units"].append(
-                {"index": unit.index, "url": urls.url_for("story", story.id, unit_anchor(unit.index))}
+                {
+                    "index": unit.index,
+                    "url": urls.url_for("story", story.id, unit_anchor(unit.index)),
+                }
             )
             for part in unit.parts:
                 if part.article == article.id:
