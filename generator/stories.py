@@ -43,7 +43,9 @@ WINDOW_DAYS = 3  # articles further apart than this never join automatically
 JOIN_MIN = 0.55  # entity overlap + text overlap (each 0..1) for two articles to join
 SHINGLE = 4  # words per shingle
 SAMPLE = 4  # keep shingles starting at about one word in SAMPLE (chosen by the word)
-CROWDED = 60  # a feature shared by more articles than this in one window is skipped
+BLOCK_ENTITIES = 16  # an article's rarest entities and
+BLOCK_SHINGLES = 24  # rarest shingles are the keys that find candidate pairs
+CROWDED = 200  # a key shared by more articles than this in one window is skipped
 STORY_FIELDS = {"title"}
 _WORDS = re.compile(r"\w+(?:'\w+)*")
 
@@ -67,17 +69,10 @@ def shingles(text: str, cache: dict[str, bool]) -> set[str]:
     `cache` remembers each word's sampling decision for one grouping run.
     """
     words = _WORDS.findall(text.lower().replace("’", "'"))
-    found = set()
-    get = cache.get
-    for i in range(len(words) - SHINGLE + 1):
-        first = words[i]
-        keep = get(first)
-        if keep is None:
-            crc = zlib.crc32(first.encode("utf-8"))
-            keep = cache[first] = crc % SAMPLE == 0 and first not in STOPWORDS
-        if keep:
-            found.add(" ".join(words[i : i + SHINGLE]))
-    return found
+    for word in set(words).difference(cache):
+        cache[word] = zlib.crc32(word.encode("utf-8")) % SAMPLE == 0 and word not in STOPWORDS
+    last = len(words) - SHINGLE + 1
+    return {" ".join(words[i : i + SHINGLE]) for i in range(max(last, 0)) if cache[words[i]]}
 
 
 def stand_in_entities(sentences: Sequence[Sentence]) -> frozenset[str]:
@@ -96,16 +91,14 @@ class GroupInput:
     text: str  # title and body as plain text
 
 
-def _candidates(
-    features: Mapping[str, set[str]], ordinal: Mapping[str, int]
-) -> dict[tuple[str, str], list[str]]:
-    """Pairs of articles within the date window that share a feature -> shared features."""
+def _candidates(keys: Mapping[str, list[str]], ordinal: Mapping[str, int]) -> set[tuple[str, str]]:
+    """Pairs of articles within the date window that share a blocking key."""
     postings: dict[str, list[str]] = defaultdict(list)
-    for article_id in sorted(features):
-        for feature in features[article_id]:
-            postings[feature].append(article_id)
-    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for feature, ids in postings.items():
+    for article_id in sorted(keys):
+        for key in keys[article_id]:
+            postings[key].append(article_id)
+    pairs: set[tuple[str, str]] = set()
+    for ids in postings.values():
         if len(ids) < 2:
             continue
         ids.sort(key=lambda a: (ordinal[a], a))
@@ -116,8 +109,8 @@ def _candidates(
             if right - left > CROWDED:
                 continue
             for a in ids[left:right]:
-                shared[(a, b) if a < b else (b, a)].append(feature)
-    return shared
+                pairs.add((a, b) if a < b else (b, a))
+    return pairs
 
 
 def pair_scores(
@@ -126,39 +119,47 @@ def pair_scores(
     """(score, a, b) for every candidate pair, best first.
 
     The score adds entity overlap and text overlap, each the IDF-weighted shared features
-    over the geometric mean of the two articles' totals (0..1 each).
+    over the geometric mean of the two articles' totals (0..1 each). Candidates share one
+    of each other's rarest entities or shingles (prefix filtering): common features such
+    as boilerplate phrases never make a pair, and a pair that shares nothing rare cannot
+    reach the threshold anyway.
     """
     cache: dict[str, bool] = {}
-    features: dict[str, set[str]] = {}
+    entities: dict[str, frozenset[str]] = {}
+    texts: dict[str, frozenset[str]] = {}
     ordinal: dict[str, int] = {}
     for item in items:
         if item.date is None:
             continue
         ordinal[item.id] = item.date.toordinal()
-        feats = {"s:" + s for s in shingles(item.text, cache)}
-        feats.update("e:" + e for e in entities_by_article.get(item.id, ()))
-        features[item.id] = feats
+        texts[item.id] = frozenset(shingles(item.text, cache))
+        entities[item.id] = frozenset("\0" + e for e in entities_by_article.get(item.id, ()))
     df: dict[str, int] = defaultdict(int)
-    for feats in features.values():
-        for f in feats:
+    for article_id in ordinal:
+        for f in texts[article_id]:
             df[f] += 1
-    n = max(len(features), 1)
-
+        for f in entities[article_id]:
+            df[f] += 1
+    n = max(len(ordinal), 1)
     weight = {f: math.log(1.0 + n / count) for f, count in df.items()}
+    keys = {}
+    for article_id in ordinal:
+        article_keys = []
+        for sets, limit in ((entities, BLOCK_ENTITIES), (texts, BLOCK_SHINGLES)):
+            shared = [f for f in sets[article_id] if df[f] > 1]
+            shared.sort(key=lambda f: (df[f], f))
+            article_keys.extend(shared[:limit])
+        keys[article_id] = article_keys
     totals = {
-        a: (
-            sum(weight[f] for f in feats if f.startswith("e:")),
-            sum(weight[f] for f in feats if f.startswith("s:")),
-        )
-        for a, feats in features.items()
+        a: (sum(weight[f] for f in entities[a]), sum(weight[f] for f in texts[a])) for a in ordinal
     }
     scored = []
-    for (a, b), common in _candidates(features, ordinal).items():
+    for a, b in _candidates(keys, ordinal):
         score = 0.0
-        for index, prefix in enumerate(("e:", "s:")):
+        for index, sets in enumerate((entities, texts)):
             norm = math.sqrt(totals[a][index] * totals[b][index])
             if norm > 0:
-                score += sum(weight[f] for f in common if f.startswith(prefix)) / norm
+                score += sum(weight[f] for f in sets[a] & sets[b]) / norm
         scored.append((score, a, b))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
     return scored
