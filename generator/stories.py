@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from generator import compare as compare_mod
 from generator import markup
+from generator.articles import SLUG_RE
 from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.model import Article, Document
@@ -255,9 +256,26 @@ def link(
         if entities_by_article is not None
         else {a.id: stand_in_entities(sentences[a.id]) for a in articles}
     )
+    problems: list[Diagnostic] = []
+    story_ids = {}
+    for a in articles:
+        story_ids[a.id] = a.story
+        if a.story and not SLUG_RE.match(a.story):
+            story_ids[a.id] = slugify(a.story) or "story"
+            problems.append(
+                warning(
+                    a.path,
+                    None,
+                    f"story id '{a.story}' is not lowercase letters, digits and hyphens: "
+                    f"using '{story_ids[a.id]}'; write `story: {story_ids[a.id]}`",
+                )
+            )
     items = [
         GroupInput(
-            a.id, a.date, a.story, a.title + "\n" + " ".join(s.text for s in sentences[a.id])
+            a.id,
+            a.date,
+            story_ids[a.id],
+            a.title + "\n" + " ".join(s.text for s in sentences[a.id]),
         )
         for a in articles
     ]
@@ -265,7 +283,6 @@ def link(
     by_id = {a.id: a for a in articles}
     taken = {key for key in grouped if not key.startswith("\0")}
     docs = {doc.id: doc for doc in story_docs}
-    problems: list[Diagnostic] = []
     stories: list[Story] = []
     for key in sorted(grouped, key=lambda k: (k.startswith("\0"), k)):
         members = sorted(

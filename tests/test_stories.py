@@ -190,3 +190,10 @@ def test_a_different_summit_with_the_same_people_does_not_join_even_in_the_same_
     write(articles, "other.md", article("Putin and Kim meet", "Wire", "2023-09-12", SUMMIT_2019))
     _site, stories = _stories(tmp_path)
     assert list(stories.values()) == [{REUTERS, DAWN}]
+
+
+def test_a_story_id_that_is_not_a_slug_is_normalised_with_a_warning(tmp_path):
+    _seeds(tmp_path, reuters_meta={"story": "'Putin Kim Summit'"})
+    site, stories = _stories(tmp_path)
+    assert stories == {"putin-kim-summit": {REUTERS, DAWN}}
+    assert any("write `story: putin-kim-summit`" in str(d) for d in site.diagnostics)
