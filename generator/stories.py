@@ -17,6 +17,7 @@ the articles of every story (see `compare.py`).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -92,25 +93,40 @@ class GroupInput:
     text: str  # title and body as plain text
 
 
-def _candidates(keys: Mapping[str, list[str]], ordinal: Mapping[str, int]) -> set[tuple[str, str]]:
-    """Pairs of articles within the date window that share a blocking key."""
-    postings: dict[str, list[str]] = defaultdict(list)
+def _candidates(
+    keys: Mapping[str, list[str]],
+    features: Mapping[str, frozenset[str]],
+    ordinal: Mapping[str, int],
+) -> set[tuple[str, str]]:
+    """Pairs of articles within the date window where one has the other's blocking key.
+
+    A key is one of an article's rarest features; the pair is found through any article
+    that has that feature at all, so the two need not share their rarest features.
+    """
+    owners: dict[str, list[str]] = defaultdict(list)
     for article_id in sorted(keys):
         for key in keys[article_id]:
-            postings[key].append(article_id)
+            owners[key].append(article_id)
+    key_features = frozenset(owners)
+    holders: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for article_id in sorted(features):
+        for feature in features[article_id] & key_features:
+            holders[feature].append((ordinal[article_id], article_id))
     pairs: set[tuple[str, str]] = set()
-    for ids in postings.values():
-        if len(ids) < 2:
+    for feature, found in holders.items():
+        if len(found) < 2:
             continue
-        ids.sort(key=lambda a: (ordinal[a], a))
-        left = 0
-        for right, b in enumerate(ids):
-            while ordinal[b] - ordinal[ids[left]] > WINDOW_DAYS:
-                left += 1
-            if right - left > CROWDED:
+        found.sort()
+        days = [day for day, _ in found]
+        for owner in owners[feature]:
+            day = ordinal[owner]
+            low = bisect.bisect_left(days, day - WINDOW_DAYS)
+            high = bisect.bisect_right(days, day + WINDOW_DAYS)
+            if high - low > CROWDED:
                 continue
-            for a in ids[left:right]:
-                pairs.add((a, b) if a < b else (b, a))
+            for _day, other in found[low:high]:
+                if other != owner:
+                    pairs.add((owner, other) if owner < other else (other, owner))
     return pairs
 
 
@@ -155,7 +171,8 @@ def pair_scores(
         a: (sum(weight[f] for f in entities[a]), sum(weight[f] for f in texts[a])) for a in ordinal
     }
     scored = []
-    for a, b in _candidates(keys, ordinal):
+    features = {a: texts[a] | entities[a] for a in ordinal}
+    for a, b in _candidates(keys, features, ordinal):
         score = 0.0
         for index, sets in enumerate((entities, texts)):
             norm = math.sqrt(totals[a][index] * totals[b][index])

@@ -137,3 +137,26 @@ def test_story_pages_work_under_a_sub_path(tmp_path):
     assert internal and all(a.startswith("/repo/") for a in internal)
     article = page(site, f"articles/{REUTERS}/index.html")
     assert story["url"] in article.links
+
+
+def test_three_outlet_story_page(tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(REPO / "content", root / "content")
+    reuters = (root / "content" / "articles" / f"{REUTERS}.md").read_text(encoding="utf-8")
+    third = (
+        reuters.replace("source: Reuters", "source: Wire Three")
+        .replace("for several hours", "for three hours")
+        .replace("title: Putin and North Korea's Kim", "title: Kim and Putin")
+    )
+    (root / "content" / "articles" / "wire-three.md").write_text(third, encoding="utf-8")
+    build(read_config(root))
+    site = root / "site"
+    story, doc, _html = _story_page(site)
+    assert len(story["articles"]) == 3
+    hours = next(d for d in story["discrepancies"] if "several hours" in d["texts"][REUTERS])
+    assert "two hours" in hours["texts"][DAWN] and "three hours" in hours["texts"]["wire-three"]
+    cells = [
+        a for t, a in doc.elements if t == "div" and a.get("class", "").split()[:1] == ["cell"]
+    ]
+    assert len(cells) == 3 * len(story["units"])
+    assert "Wire Three" in doc.text
