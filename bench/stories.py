@@ -156,7 +156,9 @@ def main(argv=None) -> int:
     for members in groups.values():
         order = sorted(members, key=lambda i: (by_id[i].date, i))
         start = time.perf_counter()
-        compare.compare("s", {i: sentences[i] for i in order}, order)
+        compare.compare(
+            "s", {i: sentences[i] for i in order}, order, entities_by_article=entity_sets
+        )
         times.append(time.perf_counter() - start)
     t5 = time.perf_counter()
     times.sort()

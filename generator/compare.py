@@ -289,11 +289,14 @@ def _make_unit(
     unit_diffs = []
     found: list[Discrepancy] = []
     similarity = 1.0
+    base_words = tokens(base.text)
     for other in parts[1:]:
-        ops, ratio = diffs.word_diff(base.text, other.text)
+        other_words = tokens(other.text)
+        ops, ratio = diffs.word_diff(base.text, other.text, base_words, other_words)
         similarity = min(similarity, ratio)
         unit_diffs.append((base.article, other.article, ops))
-        for difference in diffs.discrepancies(base.text, other.text, ops):
+        found_here = diffs.discrepancies(base.text, other.text, ops, base_words, other_words)
+        for difference in found_here:
             found.append(
                 Discrepancy(
                     difference.kind,

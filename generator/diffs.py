@@ -72,9 +72,18 @@ def _slice(text: str, words: list[Word], start: int, end: int) -> str:
     return text[left:right]
 
 
-def word_diff(a_text: str, b_text: str) -> tuple[tuple[Op, ...], float]:
-    """Operations turning `a_text` into `b_text`, and the similarity ratio (0..1)."""
-    a_words, b_words = tokens(a_text), tokens(b_text)
+def word_diff(
+    a_text: str,
+    b_text: str,
+    a_words: list[Word] | None = None,
+    b_words: list[Word] | None = None,
+) -> tuple[tuple[Op, ...], float]:
+    """Operations turning `a_text` into `b_text`, and the similarity ratio (0..1).
+
+    `a_words` / `b_words` are the texts' `tokens()` when the caller already has them.
+    """
+    a_words = tokens(a_text) if a_words is None else a_words
+    b_words = tokens(b_text) if b_words is None else b_words
     matcher = SequenceMatcher(
         None, [w.norm for w in a_words], [w.norm for w in b_words], autojunk=False
     )
@@ -159,8 +168,15 @@ def _trim(snippet: str) -> str:
     return snippet.strip().strip("\"“”‘’'«»,;:—–- ").strip()
 
 
-def discrepancies(a_text: str, b_text: str, ops: tuple[Op, ...]) -> list[Difference]:
-    a_words, b_words = tokens(a_text), tokens(b_text)
+def discrepancies(
+    a_text: str,
+    b_text: str,
+    ops: tuple[Op, ...],
+    a_words: list[Word] | None = None,
+    b_words: list[Word] | None = None,
+) -> list[Difference]:
+    a_words = tokens(a_text) if a_words is None else a_words
+    b_words = tokens(b_text) if b_words is None else b_words
     found: list[Difference] = []
     for i1, i2, j1, j2, replaced in _regions(ops):
         kind = classify(a_words[i1:i2], b_words[j1:j2], i1, j1)

@@ -103,7 +103,7 @@ def fold(text: str) -> str:
 def normal_word(word: str) -> str:
     """A word's comparison form: lowercase, folded apostrophes, initialisms undotted."""
     word = word.translate(_TYPOGRAPHY).lower()
-    if _INITIALISM.match(word):
+    if "." in word and _INITIALISM.match(word):
         word = word.replace(".", "")
     return word
 

@@ -268,11 +268,14 @@ def link(
     """Group articles into stories and compare each story's articles."""
     md = markup.make_markdown(config)
     sentences = {a.id: sentences_of(md, a) for a in articles}
-    entity_sets = (
-        entities_by_article
-        if entities_by_article is not None
-        else {a.id: stand_in_entities(sentences[a.id]) for a in articles}
-    )
+    names = dict(entity_names or {})
+    if entities_by_article is None:  # stand-in until the entity stage provides ids
+        found = {a.id: capitalised_names(s.text for s in sentences[a.id]) for a in articles}
+        entities_by_article = {a: frozenset(ids) for a, ids in found.items()}
+        for article_id in sorted(found):
+            for key, name in found[article_id].items():
+                names.setdefault(key, name)
+    entity_sets = entities_by_article
     problems: list[Diagnostic] = []
     story_ids = {}
     for a in articles:
@@ -353,7 +356,7 @@ def link(
             {a: sentences[a] for a in s.articles},
             s.articles,
             entities_by_article=entities_by_article,
-            entity_names=entity_names,
+            entity_names=names,
             quotes_by_article=quotes_by_article,
         )
         for s in stories
