@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.config import Config
 from generator.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from generator.compare import Comparison
+    from generator.stories import Story
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ class Site:
     # (`entity_index.EntityIndex`), and every article's mentions in order.
     entities: Any = None
     mentions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Stories (generator/stories.py) and each story's comparison (generator/compare.py).
+    stories: tuple[Story, ...] = ()
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
 
     def article(self, article_id: str) -> Article:
         for article in self.articles:

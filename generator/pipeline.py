@@ -17,6 +17,7 @@ from generator import archive, entity_index, load, markup, publish, search
 from generator import articles as articles_mod
 from generator import entities as entities_mod
 from generator import notes as notes_mod
+from generator import stories as stories_mod
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
@@ -24,6 +25,7 @@ from generator.notes_markup import notes_plugin
 from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
+from generator.pages_stories import story_pages
 from generator.quote_index import link_quotes
 from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
@@ -33,6 +35,7 @@ PageProducer = Callable[[Site, Renderer], Iterable[Output]]
 PAGE_PRODUCERS: tuple[PageProducer, ...] = (
     core_pages,
     entity_pages,  # entities/, entities/<id>/, data/entities.json
+    story_pages,  # stories/, stories/<id>/, data/stories.json
     publish.publish_pages,  # digest feed, CNAME
     archive.archive_pages,  # archive/ by month
     search.search_pages,  # search/ (the index is built by the CLI after writing)
@@ -115,6 +118,15 @@ def _note_resolver(registry: entities_mod.Registry | None):
     return resolve
 
 
+def _quotes_by_article(quotes) -> dict[str, list[str]]:
+    """Each article's quotes by their merged text, so one quote is one row across outlets."""
+    found: dict[str, list[str]] = {}
+    for quote in quotes:
+        for appearance in quote.appearances:
+            found.setdefault(appearance.article, []).append(quote.text)
+    return found
+
+
 def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     """Load, parse, link and render everything; raise DigestError on any error."""
     timer = _Timer()
@@ -135,17 +147,32 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})
     problems.extend(found)
     raise_if_errors(problems)
+    quotes = link_quotes(articles, parsed, resolve=registry.resolve)
+    timer.lap("link")
+    # Without a registry, story grouping falls back to capitalised names in the text.
+    by_article = {a.id: entities.ids_in(a.id) for a in articles} if registry.entities else None
+    stories, comparisons, found = stories_mod.link(
+        config,
+        articles,
+        documents["stories"],
+        entities_by_article=by_article,
+        entity_names={e.id: e.name for e in registry.entities},
+        quotes_by_article=_quotes_by_article(quotes),
+    )
+    problems.extend(found)
+    timer.lap("stories")
     site = Site(
         config=config,
         articles=tuple(articles),
         parsed=parsed,
         diagnostics=tuple(problems),
         notes=linked_notes,
-        quotes=link_quotes(articles, parsed, resolve=registry.resolve),
+        quotes=quotes,
         entities=entities,
         mentions=mentions,
+        stories=stories,
+        comparisons=comparisons,
     )
-    timer.lap("link")
     outputs: list[Output] = []
     for producer in PAGE_PRODUCERS:
         outputs.extend(producer(site, renderer))

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator import metadata
+from generator import metadata, story_views
 from generator.config import Config
 from generator.errors import DigestError, error
 from generator.model import Article, Output, Site
@@ -171,6 +171,7 @@ def article_view(site: Site, article: Article, urls: Urls) -> dict[str, Any]:
     )
     view["entities"] = article_entities(site, article, urls)
     view["entity_types"] = sorted({e["type"] for e in view["entities"]})
+    view["story_links"] = story_views.article_story(site, article, urls)
     return view
 
 
@@ -199,7 +200,8 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     articles = [article_summary(a, urls) for a in site.articles]
     from generator.archive import home_pages  # paginated home (page_size per page)
 
-    yield from home_pages(site, renderer, articles)
+    stories = story_views.story_summaries(site, urls)
+    yield from home_pages(site, renderer, articles, stories=stories)
     for article in site.articles:
         yield renderer.page(
             urls.path("article", article.slug),

@@ -145,8 +145,10 @@ def test_two_builds_are_byte_identical(bundled, tmp_path):
 
 
 def test_writer_skips_unchanged_and_prunes(project):
-    write(project, "content/articles/one.md", article(title="One"))
-    write(project, "content/articles/two.md", article(title="Two"))
+    write(project, "content/articles/one.md", article(title="One", body="Harvest rains."))
+    write(
+        project, "content/articles/two.md", article(title="Two", date="2020-01-01", body="Chess.")
+    )
     result = build(read_config(project))
     assert "articles/two/index.html" in result.written
     stale = project / "site" / "old" / "page.html"

@@ -1,0 +1,25 @@
+"""Page producer for stories: `stories/<id>/`, the `stories/` index, data/stories.json."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from generator.model import Output, Site
+from generator.notes_pages import target_notes_view
+from generator.render import Renderer, json_output
+from generator.story_views import stories_data, story_summaries, story_view
+
+
+def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
+    urls = renderer.urls
+    yield renderer.page(
+        urls.path("page", "stories"), "stories.html", stories=story_summaries(site, urls)
+    )
+    for story in site.stories:
+        yield renderer.page(
+            urls.path("story", story.id),
+            "story.html",
+            story=story_view(site, story, urls),
+            notes=target_notes_view(site, "story", story.id, urls),
+        )
+    yield json_output("data/stories.json", stories_data(site, urls))

@@ -1,0 +1,368 @@
+"""Stories: which articles report the same event.
+
+An explicit `story:` in an article's front matter wins. Every other article is grouped
+automatically when it is close in date (within `WINDOW_DAYS`) and shares enough rare
+features with another: entities (ids from the entity stage, or capitalised names as a
+stand-in until it runs) and sampled word shingles. Grouping is sub-quadratic: every
+feature keeps a posting list sorted by date and only articles within the date window of
+each other in one list become candidate pairs (blocking); features shared by very many
+articles in one window are skipped as uninformative. Candidate pairs are scored by the
+IDF-weighted share of their features and joined best first with a union-find that never
+joins two different explicit stories.
+
+`link` is the pipeline stage: it parses each article's paragraphs into sentences,
+groups the articles, reads `content/stories/<id>.md` (title and summary), and compares
+the articles of every story (see `compare.py`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from generator import compare as compare_mod
+from generator import markup
+from generator.articles import SLUG_RE
+from generator.config import Config
+from generator.errors import Diagnostic, warning
+from generator.model import Article, Document
+from generator.sentences import (
+    STOPWORDS,
+    Sentence,
+    article_sentences,
+    capitalised_names,
+    paragraphs,
+)
+from generator.text import slugify
+
+WINDOW_DAYS = 3  # articles further apart than this never join automatically
+JOIN_MIN = 0.55  # entity overlap + text overlap (each 0..1) for two articles to join
+SHINGLE = 4  # words per shingle
+SAMPLE = 4  # keep shingles starting at about one word in SAMPLE (chosen by the word)
+BLOCK_ENTITIES = 16  # an article's rarest entities and
+BLOCK_SHINGLES = 24  # rarest shingles are the keys that find candidate pairs
+CROWDED = 200  # a key shared by more articles than this in one window is skipped
+STORY_FIELDS = {"title"}
+_WORDS = re.compile(r"\w+(?:'\w+)*")
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    title: str
+    articles: tuple[str, ...]  # article ids, oldest first: the comparison's outlet order
+    explicit: bool  # formed by `story:` in front matter
+    summary_html: str = ""
+    path: str = ""  # content/stories/<id>.md when there is one
+
+
+# Features -------------------------------------------------------------------------------
+
+
+def shingles(text: str, cache: dict[str, bool]) -> set[str]:
+    """Word shingles that start at a sampled content word (the same in every article).
+
+    `cache` remembers each word's sampling decision for one grouping run.
+    """
+    words = _WORDS.findall(text.lower().replace("’", "'"))
+    for word in set(words).difference(cache):
+        cache[word] = zlib.crc32(word.encode("utf-8")) % SAMPLE == 0 and word not in STOPWORDS
+    last = len(words) - SHINGLE + 1
+    return {" ".join(words[i : i + SHINGLE]) for i in range(max(last, 0)) if cache[words[i]]}
+
+
+def stand_in_entities(sentences: Sequence[Sentence]) -> frozenset[str]:
+    """Capitalised names as entity ids, until the entity stage provides real ones."""
+    return frozenset(capitalised_names(s.text for s in sentences))
+
+
+# Grouping -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    id: str
+    date: dt.date | None
+    story: str  # explicit story id or ""
+    text: str  # title and body as plain text
+
+
+def _candidates(
+    keys: Mapping[str, list[str]],
+    features: Mapping[str, frozenset[str]],
+    ordinal: Mapping[str, int],
+) -> set[tuple[str, str]]:
+    """Pairs of articles within the date window where one has the other's blocking key.
+
+    A key is one of an article's rarest features; the pair is found through any article
+    that has that feature at all, so the two need not share their rarest features.
+    """
+    owners: dict[str, list[str]] = defaultdict(list)
+    for article_id in sorted(keys):
+        for key in keys[article_id]:
+            owners[key].append(article_id)
+    key_features = frozenset(owners)
+    holders: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for article_id in sorted(features):
+        for feature in features[article_id] & key_features:
+            holders[feature].append((ordinal[article_id], article_id))
+    pairs: set[tuple[str, str]] = set()
+    for feature, found in holders.items():
+        if len(found) < 2:
+            continue
+        found.sort()
+        days = [day for day, _ in found]
+        for owner in owners[feature]:
+            day = ordinal[owner]
+            low = bisect.bisect_left(days, day - WINDOW_DAYS)
+            high = bisect.bisect_right(days, day + WINDOW_DAYS)
+            if high - low > CROWDED:
+                continue
+            for _day, other in found[low:high]:
+                if other != owner:
+                    pairs.add((owner, other) if owner < other else (other, owner))
+    return pairs
+
+
+def pair_scores(
+    items: Sequence[GroupInput], entities_by_article: Mapping[str, frozenset[str]]
+) -> list[tuple[float, str, str]]:
+    """(score, a, b) for every candidate pair, best first.
+
+    The score adds entity overlap and text overlap, each the IDF-weighted shared features
+    over the geometric mean of the two articles' totals (0..1 each). Candidates share one
+    of each other's rarest entities or shingles (prefix filtering): common features such
+    as boilerplate phrases never make a pair, and a pair that shares nothing rare cannot
+    reach the threshold anyway.
+    """
+    cache: dict[str, bool] = {}
+    entities: dict[str, frozenset[str]] = {}
+    texts: dict[str, frozenset[str]] = {}
+    ordinal: dict[str, int] = {}
+    for item in items:
+        if item.date is None:
+            continue
+        ordinal[item.id] = item.date.toordinal()
+        texts[item.id] = frozenset(shingles(item.text, cache))
+        entities[item.id] = frozenset("\0" + e for e in entities_by_article.get(item.id, ()))
+    df: dict[str, int] = defaultdict(int)
+    for article_id in ordinal:
+        for f in texts[article_id]:
+            df[f] += 1
+        for f in entities[article_id]:
+            df[f] += 1
+    n = max(len(ordinal), 1)
+    weight = {f: math.log(1.0 + n / count) for f, count in df.items()}
+    keys = {}
+    for article_id in ordinal:
+        article_keys = []
+        for sets, limit in ((entities, BLOCK_ENTITIES), (texts, BLOCK_SHINGLES)):
+            shared = [f for f in sets[article_id] if df[f] > 1]
+            shared.sort(key=lambda f: (df[f], f))
+            article_keys.extend(shared[:limit])
+        keys[article_id] = article_keys
+    totals = {
+        a: (sum(weight[f] for f in entities[a]), sum(weight[f] for f in texts[a])) for a in ordinal
+    }
+    scored = []
+    features = {a: texts[a] | entities[a] for a in ordinal}
+    for a, b in _candidates(keys, features, ordinal):
+        score = 0.0
+        for index, sets in enumerate((entities, texts)):
+            norm = math.sqrt(totals[a][index] * totals[b][index])
+            if norm > 0:
+                score += sum(weight[f] for f in sets[a] & sets[b]) / norm
+        scored.append((score, a, b))
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return scored
+
+
+def group(
+    items: Sequence[GroupInput],
+    entities_by_article: Mapping[str, frozenset[str]],
+) -> dict[str, list[str]]:
+    """{story id: [article ids]} for explicit stories and automatic groups of 2 or more.
+
+    Automatic groups are keyed by "\0" + one member's id; `link` names them.
+    """
+    scored = [t for t in pair_scores(items, entities_by_article) if t[0] >= JOIN_MIN]
+
+    parent = {item.id: item.id for item in items}
+    label = {item.id: item.story for item in items}
+    size = {item.id: 1 for item in items}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra == rb or (label[ra] and label[rb] and label[ra] != label[rb]):
+            return
+        if (size[ra], rb) < (size[rb], ra):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+        label[ra] = label[ra] or label[rb]
+
+    by_story: dict[str, str] = {}
+    for item in items:  # explicit stories first: one root per story id
+        if item.story:
+            if item.story in by_story:
+                union(by_story[item.story], item.id)
+            by_story.setdefault(item.story, item.id)
+    for _score, a, b in scored:
+        union(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        groups[find(item.id)].append(item.id)
+    result: dict[str, list[str]] = {}
+    for root, members in groups.items():
+        if label[root]:
+            result[label[root]] = sorted(members)
+        elif len(members) > 1:
+            result["\0" + root] = sorted(members)  # named below
+    return result
+
+
+# The pipeline stage ----------------------------------------------------------------------
+
+
+def sentences_of(md, article: Article) -> tuple[Sentence, ...]:
+    env = {"digest": markup.RenderEnv()}
+    return article_sentences(article.id, paragraphs(md.parse(article.body, env)))
+
+
+def _auto_id(articles: Sequence[Article], taken: set[str]) -> str:
+    lead = min(articles, key=lambda a: (a.title_derived, a.date or dt.date.min, a.id))
+    base = slugify(lead.title, max_words=8) or "story"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _story_title(articles: Sequence[Article]) -> str:
+    lead = min(articles, key=lambda a: (a.title_derived, a.date or dt.date.min, a.id))
+    return lead.title
+
+
+def link(
+    config: Config,
+    articles: Sequence[Article],
+    story_docs: Sequence[Document],
+    *,
+    entities_by_article: Mapping[str, frozenset[str]] | None = None,
+    entity_names: Mapping[str, str] | None = None,
+    quotes_by_article: Mapping[str, Sequence[object]] | None = None,
+) -> tuple[tuple[Story, ...], dict[str, compare_mod.Comparison], list[Diagnostic]]:
+    """Group articles into stories and compare each story's articles."""
+    md = markup.make_markdown(config)
+    sentences = {a.id: sentences_of(md, a) for a in articles}
+    names = dict(entity_names or {})
+    if entities_by_article is None:  # stand-in until the entity stage provides ids
+        found = {a.id: capitalised_names(s.text for s in sentences[a.id]) for a in articles}
+        entities_by_article = {a: frozenset(ids) for a, ids in found.items()}
+        for article_id in sorted(found):
+            for key, name in found[article_id].items():
+                names.setdefault(key, name)
+    entity_sets = entities_by_article
+    problems: list[Diagnostic] = []
+    story_ids = {}
+    for a in articles:
+        story_ids[a.id] = a.story
+        if a.story and not SLUG_RE.match(a.story):
+            story_ids[a.id] = slugify(a.story) or "story"
+            problems.append(
+                warning(
+                    a.path,
+                    None,
+                    f"story id '{a.story}' is not lowercase letters, digits and hyphens: "
+                    f"using '{story_ids[a.id]}'; write `story: {story_ids[a.id]}`",
+                )
+            )
+    items = [
+        GroupInput(
+            a.id,
+            a.date,
+            story_ids[a.id],
+            a.title + "\n" + " ".join(s.text for s in sentences[a.id]),
+        )
+        for a in articles
+    ]
+    grouped = group(items, entity_sets)
+    by_id = {a.id: a for a in articles}
+    taken = {key for key in grouped if not key.startswith("\0")}
+    docs = {doc.id: doc for doc in story_docs}
+    stories: list[Story] = []
+    for key in sorted(grouped, key=lambda k: (k.startswith("\0"), k)):
+        members = sorted(
+            (by_id[i] for i in grouped[key]), key=lambda a: (a.date or dt.date.min, a.source, a.id)
+        )
+        explicit = not key.startswith("\0")
+        story_id = key if explicit else _auto_id(members, taken)
+        taken.add(story_id)
+        doc = docs.get(story_id)
+        title = _story_title(members)
+        summary = ""
+        if doc is not None:
+            value = doc.meta.get("title")
+            if isinstance(value, str) and value.strip():
+                title = value.strip()
+            elif value is not None:
+                problems.append(warning(doc.path, doc.line_of("title"), "'title' must be text"))
+            for unknown in sorted(set(doc.meta) - STORY_FIELDS, key=str):
+                problems.append(
+                    warning(doc.path, doc.line_of(str(unknown)), f"unknown field '{unknown}'")
+                )
+            if doc.body.strip():
+                summary = markup.render(md, doc.body).html
+        stories.append(
+            Story(
+                story_id,
+                title,
+                tuple(a.id for a in members),
+                explicit,
+                summary,
+                str(doc.path) if doc else "",
+            )
+        )
+    known = {s.id for s in stories}
+    for doc_id in sorted(set(docs) - known):
+        doc = docs[doc_id]
+        problems.append(
+            warning(
+                doc.path,
+                1,
+                f"no articles belong to story '{doc_id}': add `story: {doc_id}` to their "
+                "front matter, or rename this file to a story id listed in data/stories.json",
+            )
+        )
+    stories.sort(
+        key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
+    )
+    comparisons = {
+        s.id: compare_mod.compare(
+            s.id,
+            {a: sentences[a] for a in s.articles},
+            s.articles,
+            entities_by_article=entities_by_article,
+            entity_names=names,
+            quotes_by_article=quotes_by_article,
+        )
+        for s in stories
+    }
+    return tuple(stories), comparisons, problems
+
+
+def _ordinal(article: Article) -> int:
+    return article.date.toordinal() if article.date else 0

@@ -1,0 +1,298 @@
+"""Plain view data for story pages, the stories index, article pages and stories.json.
+
+Templates get dicts of strings, numbers and lists (never model objects); every URL comes
+from `Urls`. Texts are untrusted: they stay plain strings and the templates escape them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from generator.compare import Comparison, Unit
+from generator.model import Article, Site
+from generator.sentences import tokens
+from generator.stories import Story
+from generator.urls import Urls
+
+KIND_LABELS = {
+    "number": "Numbers and quantities",
+    "modality": "Modality",
+    "actor": "Named actors",
+    "attribution": "Attribution",
+    "paraphrase": "Paraphrase of the same claim",
+    "wording": "Wording",
+}
+UNIT_LABELS = {"same": "same", "variant": "reworded", "only": "one outlet only"}
+
+
+def unit_anchor(unit_index: int) -> str:
+    return f"u-{unit_index}"
+
+
+def _articles(site: Site) -> dict[str, Article]:
+    return {a.id: a for a in site.articles}
+
+
+def story_of(site: Site, article_id: str) -> Story | None:
+    for story in site.stories:
+        if article_id in story.articles:
+            return story
+    return None
+
+
+def _outlet(article: Article, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "source": article.source or article.id,
+        "title": article.title,
+        "date": article.date,
+        "url": urls.url_for("article", article.slug),
+    }
+
+
+def story_summary(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
+    by_id = _articles(site)
+    comparison = site.comparisons.get(story.id)
+    dates = [by_id[a].date for a in story.articles if by_id[a].date]
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": urls.url_for("story", story.id),
+        "outlets": [_outlet(by_id[a], urls) for a in story.articles],
+        "first_date": min(dates) if dates else None,
+        "last_date": max(dates) if dates else None,
+        "discrepancies": len(comparison.discrepancies) if comparison else 0,
+        "stats": dict(comparison.stats) if comparison else {},
+    }
+
+
+def story_summaries(site: Site, urls: Urls) -> list[dict[str, Any]]:
+    return [story_summary(site, s, urls) for s in site.stories]
+
+
+# Story page ------------------------------------------------------------------------------
+
+
+def _segments(text: str, changed: set[int]) -> list[dict[str, Any]]:
+    """`text` cut into runs of unchanged and changed words (word indexes in `changed`).
+
+    A changed run starts at its first word and ends at its last, so the spaces and
+    punctuation around it stay unmarked.
+    """
+    segments: list[dict[str, Any]] = []
+
+    def add(piece: str, flag: bool) -> None:
+        if not piece:
+            return
+        if segments and segments[-1]["changed"] == flag:
+            segments[-1]["text"] += piece
+        else:
+            segments.append({"text": piece, "changed": flag})
+
+    end = 0
+    previous_changed = False
+    for index, word in enumerate(tokens(text)):
+        flag = index in changed
+        gap = text[end : word.start]
+        add(gap, flag and previous_changed)
+        add(word.text, flag)
+        end, previous_changed = word.end, flag
+    add(text[end:], False)
+    return segments or [{"text": text, "changed": False}]
+
+
+def _changed_words(unit: Unit) -> dict[str, set[int]]:
+    changed: dict[str, set[int]] = {p.article: set() for p in unit.parts}
+    for base, other, ops in unit.diffs:
+        for op in ops:
+            if op.tag == "equal":
+                continue
+            changed[base].update(range(op.i1, op.i2))
+            changed[other].update(range(op.j1, op.j2))
+    return changed
+
+
+def unit_view(
+    unit: Unit, order: tuple[str, ...], by_id: dict[str, Article], urls: Urls
+) -> dict[str, Any]:
+    changed = _changed_words(unit)
+    cells = []
+    for article_id in order:
+        article = by_id[article_id]
+        part = unit.part(article_id)
+        cell: dict[str, Any] = {"source": article.source or article.id, "present": part is not None}
+        if part is not None:
+            cell["segments"] = _segments(part.text, changed[article_id])
+            cell["paragraphs"] = [
+                {"number": n, "url": urls.url_for("article", article.slug, f"p-{n}")}
+                for n in part.paragraphs
+            ]
+        cells.append(cell)
+    inline = []
+    for base, other, ops in unit.diffs:
+        inline.append(
+            {
+                "base": by_id[base].source or base,
+                "other": by_id[other].source or other,
+                "ops": [{"tag": op.tag, "a": op.a, "b": op.b} for op in ops],
+            }
+        )
+    return {
+        "index": unit.index,
+        "anchor": unit_anchor(unit.index),
+        "kind": unit.kind,
+        "kind_label": UNIT_LABELS[unit.kind],
+        "similarity": round(unit.similarity, 2),
+        "percent": round(unit.similarity * 100),
+        "cells": cells,
+        "inline": inline if unit.kind == "variant" else [],
+    }
+
+
+def story_view(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
+    by_id = _articles(site)
+    comparison: Comparison = site.comparisons[story.id]
+    order = comparison.articles
+    source = {a: by_id[a].source or a for a in order}
+    units = {u.index: u for u in comparison.units}
+    view = story_summary(site, story, urls)
+    view["summary"] = Markup(story.summary_html) if story.summary_html else ""
+    view["columns"] = len(order)
+    view["discrepancy_list"] = [
+        {
+            "kind": d.kind,
+            "label": KIND_LABELS[d.kind],
+            "anchor": unit_anchor(d.unit),
+            "texts": [{"source": source[a], "text": d.texts[a]} for a in order if a in d.texts],
+        }
+        for d in comparison.discrepancies
+    ]
+    view["only"] = [
+        {
+            "source": source[o.article],
+            "sentences": [
+                {
+                    "text": units[i].parts[0].text,
+                    "anchor": unit_anchor(i),
+                    "url": urls.url_for(
+                        "article", by_id[o.article].slug, f"p-{units[i].parts[0].paragraphs[0]}"
+                    ),
+                }
+                for i in o.units
+            ],
+            "entities": [e.label for e in o.entities],
+            "quotes": [q.label for q in o.quotes],
+        }
+        for o in comparison.only
+    ]
+    view["entity_rows"] = [
+        {"label": e.label, "cells": [a in e.articles for a in order]} for e in comparison.entities
+    ]
+    view["quote_rows"] = [
+        {"label": q.label, "cells": [a in q.articles for a in order]} for q in comparison.quotes
+    ]
+    view["units"] = [unit_view(u, order, by_id, urls) for u in comparison.units]
+    view["summary_path"] = story.path
+    return view
+
+
+# Article page ----------------------------------------------------------------------------
+
+
+def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | None:
+    """The article's story, its sibling articles and, per paragraph, the other versions."""
+    story = story_of(site, article.id)
+    if story is None or story.id not in site.comparisons:
+        return None
+    by_id = _articles(site)
+    comparison = site.comparisons[story.id]
+    passages: dict[int, dict[str, Any]] = {}
+    for unit in comparison.units:
+        own = unit.part(article.id)
+        if own is None:
+            continue
+        for number in own.paragraphs:
+            passage = passages.setdefault(
+                number,
+                {
+                    "number": number,
+                    "anchor": f"p-{number}",
+                    "units": [],
+                    "versions": [],
+                    "seen": set(),
+                },
+            )
+            passage["units"].append(
+                {
+                    "index": unit.index,
+                    "url": urls.url_for("story", story.id, unit_anchor(unit.index)),
+                }
+            )
+            for part in unit.parts:
+                if part.article == article.id:
+                    continue
+                other = by_id[part.article]
+                for n in part.paragraphs:
+                    if (part.article, n) in passage["seen"]:
+                        continue
+                    passage["seen"].add((part.article, n))
+                    passage["versions"].append(
+                        {
+                            "source": other.source or other.id,
+                            "number": n,
+                            "url": urls.url_for("article", other.slug, f"p-{n}"),
+                            "kind": UNIT_LABELS[unit.kind],
+                        }
+                    )
+    for passage in passages.values():
+        del passage["seen"]
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": urls.url_for("story", story.id),
+        "siblings": [_outlet(by_id[a], urls) for a in story.articles if a != article.id],
+        "passages": [passages[n] for n in sorted(passages)],
+    }
+
+
+# Data export -----------------------------------------------------------------------------
+
+
+def stories_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
+    out = []
+    for story in site.stories:
+        comparison = site.comparisons[story.id]
+        out.append(
+            {
+                "id": story.id,
+                "title": story.title,
+                "url": urls.url_for("story", story.id),
+                "explicit": story.explicit,
+                "articles": list(story.articles),
+                "units": [
+                    {
+                        "index": u.index,
+                        "kind": u.kind,
+                        "similarity": round(u.similarity, 3),
+                        "texts": {p.article: p.text for p in u.parts},
+                        "paragraphs": {p.article: list(p.paragraphs) for p in u.parts},
+                    }
+                    for u in comparison.units
+                ],
+                "discrepancies": [
+                    {"kind": d.kind, "unit": d.unit, "texts": dict(d.texts)}
+                    for d in comparison.discrepancies
+                ],
+                "only": {
+                    o.article: {
+                        "units": list(o.units),
+                        "entities": [e.label for e in o.entities],
+                        "quotes": [q.label for q in o.quotes],
+                    }
+                    for o in comparison.only
+                },
+            }
+        )
+    return out

@@ -1,0 +1,199 @@
+"""Grouping articles into stories (generator/stories.py), through real builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from conftest import article, write
+
+from generator.load import read_config
+from generator.pipeline import build_site
+from generator.stories import GroupInput, group
+
+REPO = Path(__file__).resolve().parent.parent
+REUTERS = "reuters-putin-and-north-koreas-kim-discuss"
+DAWN = "dawn-2023-09-14-russian-president-vladimir-putin"
+
+SUMMIT_2019 = """\
+North Korean leader Kim Jong Un and Russian President Vladimir Putin met for the first time
+on Thursday in Vladivostok, where they discussed the stalled nuclear talks with the United
+States.
+
+Putin said Kim needed international security guarantees if he were to give up his nuclear
+programme, and that Russia and China supported a return to the six-party talks.
+
+Kim arrived by armoured train from Pyongyang on Wednesday and was greeted with a brass band.
+He told Putin he hoped the summit would be a turning point for relations between North Korea
+and Russia.
+
+The two leaders held talks one-on-one for about two hours on Russky Island before their
+delegations joined them, and then shared a lunch of borscht and crab.
+
+Kim had met U.S. President Donald Trump in Hanoi in February, a summit that ended without
+agreement. Putin said he would brief Washington and Beijing on the talks.
+"""
+
+GRAIN = """\
+Russian President Vladimir Putin told Turkish President Tayyip Erdogan in a phone call on
+Wednesday that Moscow was ready to return to the Black Sea grain deal once the West met its
+demands on Russian agricultural exports.
+
+Erdogan said Ankara would keep working with the United Nations to reopen the corridor for
+Ukrainian grain, which Russia quit in July.
+
+Wheat prices in Chicago fell after the call, traders said.
+"""
+
+FOOTBALL = """\
+Manchester City beat Arsenal 2-1 on Wednesday evening to go top of the Premier League, with
+Erling Haaland scoring twice in the second half.
+
+Arsenal manager Mikel Arteta said his side had been unlucky with two disallowed goals.
+"""
+
+
+def _seeds(root: Path, dawn_meta: dict | None = None, reuters_meta: dict | None = None) -> None:
+    shutil.copytree(
+        REPO / "content" / "articles", root / "content" / "articles", dirs_exist_ok=True
+    )
+    for name, extra in ((DAWN, dawn_meta), (REUTERS, reuters_meta)):
+        if extra:
+            path = root / "content" / "articles" / f"{name}.md"
+            text = path.read_text(encoding="utf-8")
+            lines = "".join(f"{k}: {v}\n" for k, v in extra.items())
+            path.write_text(text.replace("---\n", "---\n" + lines, 1), encoding="utf-8")
+
+
+def _stories(root: Path):
+    site, _outputs, _timings = build_site(read_config(root))
+    return site, {s.id: set(s.articles) for s in site.stories}
+
+
+def test_the_two_seeds_form_one_story(tmp_path):
+    _seeds(tmp_path)
+    site, stories = _stories(tmp_path)
+    assert list(stories.values()) == [{REUTERS, DAWN}]
+    story = site.stories[0]
+    assert not story.explicit
+    # Named after the article with an outlet headline, oldest first.
+    assert (
+        story.title
+        == "Putin and North Korea's Kim discuss military matters, Ukraine war and satellites"
+    )
+    assert story.articles == (REUTERS, DAWN)
+
+
+def test_a_2019_summit_and_unrelated_news_never_join(tmp_path):
+    _seeds(tmp_path)
+    articles = tmp_path / "content" / "articles"
+    write(
+        articles,
+        "summit-2019.md",
+        article("Putin and Kim meet in Vladivostok", "Wire", "2019-04-25", SUMMIT_2019),
+    )
+    write(
+        articles,
+        "grain.md",
+        article("Putin tells Erdogan grain deal can return", "Wire", "2023-09-13", GRAIN),
+    )
+    write(articles, "football.md", article("City go top", "Sport Daily", "2023-09-13", FOOTBALL))
+    _site, stories = _stories(tmp_path)
+    assert list(stories.values()) == [{REUTERS, DAWN}]
+
+
+def test_the_2019_summit_joins_nothing_even_beside_its_own_retelling(tmp_path):
+    articles = tmp_path / "content" / "articles"
+    write(
+        articles,
+        "a.md",
+        article("Putin and Kim meet in Vladivostok", "Wire", "2019-04-25", SUMMIT_2019),
+    )
+    retold = SUMMIT_2019.replace("on Thursday", "on Thursday, April 25,")
+    write(
+        articles, "b.md", article("Kim and Putin hold first summit", "Post", "2019-04-26", retold)
+    )
+    _seeds(tmp_path)
+    _site, stories = _stories(tmp_path)
+    assert sorted(map(sorted, stories.values())) == [["a", "b"], sorted([DAWN, REUTERS])]
+
+
+def test_explicit_story_wins_over_similarity(tmp_path):
+    _seeds(tmp_path, dawn_meta={"story": "dawn-view"}, reuters_meta={"story": "reuters-view"})
+    _site, stories = _stories(tmp_path)
+    assert stories == {"dawn-view": {DAWN}, "reuters-view": {REUTERS}}
+
+
+def test_explicit_story_groups_dissimilar_articles(tmp_path):
+    articles = tmp_path / "content" / "articles"
+    write(articles, "grain.md", article("Grain", "Wire", "2023-09-13", GRAIN, story="odd-pair"))
+    write(
+        articles, "football.md", article("City", "Sport", "2022-01-01", FOOTBALL, story="odd-pair")
+    )
+    _site, stories = _stories(tmp_path)
+    assert stories == {"odd-pair": {"grain", "football"}}
+
+
+def test_an_article_without_story_joins_the_explicit_story_it_matches(tmp_path):
+    _seeds(tmp_path, reuters_meta={"story": "summit-2023"})
+    _site, stories = _stories(tmp_path)
+    assert stories == {"summit-2023": {REUTERS, DAWN}}
+
+
+def test_story_file_gives_title_and_summary(tmp_path):
+    _seeds(tmp_path, reuters_meta={"story": "summit-2023"})
+    write(
+        tmp_path,
+        "content/stories/summit-2023.md",
+        "---\ntitle: Putin and Kim at Vostochny\n---\n\nThe first summit since **2019**.\n",
+    )
+    write(tmp_path, "content/stories/nowhere.md", "---\ntitle: Lost\n---\n")
+    site, _stories_found = _stories(tmp_path)
+    story = site.stories[0]
+    assert story.title == "Putin and Kim at Vostochny"
+    assert "<strong>2019</strong>" in story.summary_html
+    messages = [str(d) for d in site.diagnostics]
+    assert any("nowhere.md" in m and "no articles belong to story 'nowhere'" in m for m in messages)
+
+
+def _item(article_id: str, day: int, text: str) -> GroupInput:
+    return GroupInput(article_id, dt.date(2023, 9, day), "", text)
+
+
+def test_articles_further_apart_than_the_window_are_never_candidates():
+    text = SUMMIT_2019
+    entities = {"a": frozenset({"putin", "kim"}), "b": frozenset({"putin", "kim"})}
+    assert group([_item("a", 1, text), _item("b", 3, text)], entities)
+    assert group([_item("a", 1, text), _item("b", 9, text)], entities) == {}
+
+
+def test_grouping_does_not_depend_on_input_order():
+    items = [
+        _item("a", 13, SUMMIT_2019),
+        _item("b", 14, SUMMIT_2019.replace("two hours", "three hours")),
+        _item("c", 13, GRAIN),
+        _item("d", 14, GRAIN.replace("July", "the summer")),
+        _item("e", 13, FOOTBALL),
+    ]
+    entities = {i.id: frozenset() for i in items}
+    forward = group(items, entities)
+    backward = group(list(reversed(items)), entities)
+    assert forward == backward
+    assert sorted(forward.values()) == [["a", "b"], ["c", "d"]]
+
+
+def test_a_different_summit_with_the_same_people_does_not_join_even_in_the_same_week(tmp_path):
+    # Dates alone keep the 2019 summit out; this checks the text and names do too.
+    _seeds(tmp_path)
+    articles = tmp_path / "content" / "articles"
+    write(articles, "other.md", article("Putin and Kim meet", "Wire", "2023-09-12", SUMMIT_2019))
+    _site, stories = _stories(tmp_path)
+    assert list(stories.values()) == [{REUTERS, DAWN}]
+
+
+def test_a_story_id_that_is_not_a_slug_is_normalised_with_a_warning(tmp_path):
+    _seeds(tmp_path, reuters_meta={"story": "'Putin Kim Summit'"})
+    site, stories = _stories(tmp_path)
+    assert stories == {"putin-kim-summit": {REUTERS, DAWN}}
+    assert any("write `story: putin-kim-summit`" in str(d) for d in site.diagnostics)
