@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from generator import articles as articles_mod
 from generator import load, markup
+from generator.buildlock import build_lock
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
@@ -92,14 +93,23 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
 
 
 def build(config: Config) -> BuildResult:
-    """A whole build: everything in memory first, then one writer pass."""
-    site, outputs, timings = build_site(config)
-    start = time.perf_counter()
-    writer = SiteWriter(config.output_path)
-    for output in outputs:
-        writer.write(output.path, output.data)
-    removed = writer.finish()
-    timings["write"] = time.perf_counter() - start
+    """A whole build: everything in memory first, then one writer pass.
+
+    Holds the project's build lock throughout, so a second build (or `serve` rebuild)
+    cannot interleave with this one; the writer stages the site and swaps it in whole.
+    """
+    with build_lock(config):
+        site, outputs, timings = build_site(config)
+        start = time.perf_counter()
+        writer = SiteWriter(config.output_path)
+        try:
+            for output in outputs:
+                writer.write(output.path, output.data)
+            removed = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        timings["write"] = time.perf_counter() - start
     return BuildResult(
         site=site,
         outputs=outputs,
