@@ -61,7 +61,7 @@ class _Loader(yaml.SafeLoader):
         """An impossible date (2023-02-30) stays text, so the field check can report it."""
         try:
             return super().construct_yaml_timestamp(node)
-        except ValueError:
+        except (ValueError, AttributeError):  # AttributeError: `!!timestamp` on non-dates
             return self.construct_scalar(node)
 
 
@@ -144,6 +144,9 @@ def parse_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[str, int]]:
         raise FrontMatterError(line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(first_line, f"invalid YAML: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        # An explicit tag on a value that does not fit it (`!!int x`, `!!float x`).
+        raise FrontMatterError(first_line, f"invalid YAML value: {exc}"[:200]) from None
     except RecursionError:
         raise FrontMatterError(first_line, "YAML nested too deeply") from None
     finally:

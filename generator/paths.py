@@ -29,6 +29,10 @@ def unsafe_output_path(path: str) -> str | None:
     """Why `path` (relative to site/, '/'-separated) is not safe to write, or None."""
     if not path:
         return "empty path"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid Unicode (a lone surrogate)"
     if any(unicodedata.category(c) == "Cc" for c in path):
         return "control character in path"
     if "\\" in path:
@@ -46,6 +50,6 @@ def unsafe_output_path(path: str) -> str | None:
             return "path part ends with a space or a dot"
         if reserved_name(part):
             return f"'{part}' is a reserved file name on Windows"
-        if len(part.encode("utf-8", "surrogatepass")) > MAX_COMPONENT:
+        if len(part.encode("utf-8")) > MAX_COMPONENT:
             return f"path part longer than {MAX_COMPONENT} bytes"
     return None
