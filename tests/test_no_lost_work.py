@@ -259,3 +259,45 @@ def test_concurrent_builds_never_corrupt_the_site(two_sites):
         assert any(code == 0 for code, _ in results)
         assert snapshot(root / "site") == site_b
         assert not (root / ".site.staging").exists()
+
+
+# Ingest never loses an edit ----------------------------------------------------------------
+
+
+def test_forced_reingest_keeps_every_edited_version(tmp_path, capsys):
+    seed = write(
+        tmp_path,
+        "seeds/s.txt",
+        "Leaders meet for talks in the far east\n\nOutlet\n\nThey talked for hours.\n",
+    )
+    assert main(["ingest", "--root", str(tmp_path)]) == 0
+    (target,) = (tmp_path / "content/articles").glob("*.md")
+    versions = []
+    for n in range(3):
+        edited = target.read_text().replace("They talked", f"Edit {n}: they talked")
+        target.write_text(edited)
+        versions.append(edited)
+        seed.write_text(seed.read_text() + f"\nMore text {n}.\n")
+        assert main(["ingest", "--root", str(tmp_path)]) == 1  # refused without --force
+        assert target.read_text() == edited
+        assert main(["ingest", "--root", str(tmp_path), "--force"]) == 0
+    backups = sorted(target.parent.glob(target.name + ".bak*"))
+    assert [b.name for b in backups] == [
+        f"{target.name}.bak",
+        f"{target.name}.bak2",
+        f"{target.name}.bak3",
+    ]
+    assert sorted(b.read_text() for b in backups) == sorted(versions)
+
+
+def test_forced_reingest_under_a_new_slug_keeps_the_edit(tmp_path):
+    seed = write(tmp_path, "seeds/s.txt", "Old headline for the talks today\n\nOutlet\n\nText.\n")
+    assert main(["ingest", "--root", str(tmp_path)]) == 0
+    (old,) = (tmp_path / "content/articles").glob("*.md")
+    old.write_text(old.read_text().replace("Text.", "Edited text."))
+    seed.write_text(seed.read_text().replace("Old headline", "New headline"))
+    assert main(["ingest", "--root", str(tmp_path), "--force"]) == 0
+    assert not old.exists()
+    assert "Edited text." in old.with_name(old.name + ".bak").read_text()
+    (new,) = (tmp_path / "content/articles").glob("*new-headline*.md")
+    assert "Text." in new.read_text()
