@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from generator.errors import Diagnostic, error, warning
 from generator.model import Article, Document
@@ -13,6 +13,7 @@ from generator.paths import reserved_name
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 120
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 KNOWN_FIELDS = {
     "title",
     "source",
@@ -144,6 +145,9 @@ def from_document(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
                 f"slug '{slug}' is a reserved file name on Windows: set another `slug:`",
             )
         )
+    if values["url"]:
+        # Characters a URL may not hold (quotes, spaces, <>) are percent-encoded.
+        values["url"] = quote(values["url"], safe=URL_SAFE)
     if values["url"] and not _web_url(values["url"]):
         problems.append(
             error(

@@ -207,3 +207,9 @@ def test_the_browser_check_catches_a_real_injection(browser, serve, tmp_path):
     found = visit_all(browser, serve(tmp_path), ["bad.html"])
     assert "dialog: xss-t1" in found["bad.html"]
     assert any("injected element" in p for p in found["bad.html"])
+
+
+def test_the_attacked_site_is_still_valid_html5(corpus_site):
+    from conftest import vnu_errors
+
+    assert vnu_errors(sorted(corpus_site.rglob("*.html"))) == []
