@@ -12,6 +12,7 @@ broken front matter gives a clear error instead of eating time and memory:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -27,6 +28,11 @@ class FrontMatterError(Exception):
         self.line = line
         self.message = message
         super().__init__(f"{line}: {message}")
+
+
+# Lone surrogates (from escapes like "\ud800") and control characters other than tab
+# and line ends: a string holding one cannot be written as UTF-8 or HTML.
+_BAD_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Loader(yaml.SafeLoader):
@@ -56,6 +62,18 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_scalar(self, node):  # type: ignore[override]
+        """Refuse what escapes can smuggle into text: half characters and control codes."""
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and _BAD_TEXT.search(value):
+            char = _BAD_TEXT.search(value).group()
+            what = "half of a character" if 0xD800 <= ord(char) <= 0xDFFF else "a control code"
+            raise yaml.constructor.ConstructorError(
+                problem=f"the escape for U+{ord(char):04X} is {what}, not text: remove it",
+                problem_mark=node.start_mark,
+            )
+        return value
 
     def construct_yaml_timestamp(self, node):  # type: ignore[override]
         """An impossible date (2023-02-30) stays text, so the field check can report it."""

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
 from conftest import REPO
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from injection import UNSAFE_SCHEMES, check_html
 
@@ -229,6 +229,7 @@ CONFIG_TEXT = st.lists(
 
 
 @given(st.one_of(CONFIG_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")), BYTES))
+@example(b'output_dir: "dq \\x00 \\ud800"\n')  # found by the long campaign
 def test_any_digest_yaml_gives_a_config_or_a_diagnostic(data):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -246,6 +247,8 @@ def test_any_digest_yaml_gives_a_config_or_a_diagnostic(data):
 
 
 @given(DOCUMENT.map(lambda t: t.encode("utf-8", "surrogatepass")))
+@example(b'---\ntitle: "\\ud800"\n---\nBody\n')  # a YAML escape for half a character
+@example(b"---\nbyline: !!timestamp x\n---\n")
 def test_any_article_file_builds_or_gives_diagnostics(data):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

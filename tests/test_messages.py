@@ -58,11 +58,13 @@ def test_usage_error_is_a_user_error(capsys):
 
 
 def test_terminal_escapes_in_user_text_are_shown_not_sent(project, capsys):
-    write(project, "content/articles/a.md", article(title="T", date='"\\e[2J\\e[31mred"'))
+    write(project, "content/articles/a\x1b[2Jb.md", article(title="T"))
+    write(project, "content/articles/c.md", article(title='"\\e[31mred"'))
     assert main(["build", "--root", str(project)]) == 1
     err = capsys.readouterr().err
     assert "\x1b" not in err
-    assert "content/articles/a.md:4: 'date' is not a date: '\\x1b[2J\\x1b[31mred'" in err
+    assert "content/articles/a\\x1b[2Jb.md:1: slug 'a\\x1b[2jb' must be" in err
+    assert "content/articles/c.md:2: invalid YAML: the escape for U+001B is a control code" in err
 
 
 def test_long_user_text_is_quoted_short(project, capsys):
