@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from generator.errors import Diagnostic, error, warning
 from generator.model import Article, Document
+from generator.paths import reserved_name
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 120
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 KNOWN_FIELDS = {
     "title",
     "source",
@@ -44,6 +48,28 @@ def parse_date(value: Any) -> dt.date | None:
         except ValueError:
             return dt.date.fromisoformat(text)
     raise ValueError(value)
+
+
+def _quoted(value: Any, limit: int = 60) -> str:
+    """User text quoted in a message: repr'd (control characters visible), cut short.
+
+    Only strings and short scalars are shown; a list or mapping (perhaps an alias bomb)
+    is named by its type, never walked.
+    """
+    if isinstance(value, str):
+        shown = value if len(value) <= limit else value[:limit] + "…"
+        return repr(shown)
+    if isinstance(value, (int, float, bool, dt.date)) or value is None:
+        return repr(value)[:limit]
+    return f"a {type(value).__name__}"
+
+
+def _web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and url == url.strip()
 
 
 def from_document(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
@@ -84,7 +110,7 @@ def from_document(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
             error(
                 doc.path,
                 doc.line_of("date"),
-                f"'date' is not a date: {meta.get('date')!r}; write it as YYYY-MM-DD",
+                f"'date' is not a date: {_quoted(meta.get('date'))}; write it as YYYY-MM-DD",
             )
         )
     else:
@@ -97,12 +123,38 @@ def from_document(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
                 )
             )
     slug = text("slug") or doc.id.lower()
-    if not SLUG_RE.match(slug):
+    slug_line = doc.line_of("slug") if "slug" in meta else 1
+    if not SLUG_RE.fullmatch(slug):
         problems.append(
             error(
                 doc.path,
-                doc.line_of("slug") if "slug" in meta else 1,
-                f"slug '{slug}' must be lowercase letters, digits and single hyphens",
+                slug_line,
+                f"slug {_quoted(slug)} must be lowercase letters, digits and single hyphens: "
+                "rename the file or set `slug:`",
+            )
+        )
+    elif len(slug) > MAX_SLUG:
+        problems.append(
+            error(doc.path, slug_line, f"slug is longer than {MAX_SLUG} characters: shorten it")
+        )
+    elif reserved_name(slug):
+        problems.append(
+            error(
+                doc.path,
+                slug_line,
+                f"slug '{slug}' is a reserved file name on Windows: set another `slug:`",
+            )
+        )
+    if values["url"]:
+        # Characters a URL may not hold (quotes, spaces, <>) are percent-encoded.
+        values["url"] = quote(values["url"], safe=URL_SAFE)
+    if values["url"] and not _web_url(values["url"]):
+        problems.append(
+            error(
+                doc.path,
+                doc.line_of("url"),
+                f"'url' must be a web address starting with https:// or http://, "
+                f"not {_quoted(values['url'])}",
             )
         )
     tags = meta.get("tags") or []
@@ -111,8 +163,10 @@ def from_document(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
     if not isinstance(tags, list) or not all(isinstance(t, (str, int)) for t in tags):
         problems.append(error(doc.path, doc.line_of("tags"), "'tags' must be a list of words"))
         tags = []
-    for key in sorted(set(meta) - KNOWN_FIELDS):
-        problems.append(warning(doc.path, doc.line_of(str(key)), f"unknown field '{key}'"))
+    for key in sorted(set(meta) - KNOWN_FIELDS, key=str):
+        problems.append(
+            warning(doc.path, doc.line_of(str(key)), f"unknown field {_quoted(str(key))}")
+        )
     if any(p.level == "error" for p in problems):
         return None, problems
     return (

@@ -8,6 +8,7 @@ short message, the traceback only with `--debug`).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -28,9 +29,18 @@ def _shown(diagnostic: Diagnostic) -> Diagnostic:
     return diagnostic
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _terminal_safe(text: str) -> str:
+    """Messages quote user text: show control characters (terminal escapes) as \\xNN."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
-        print(_shown(diagnostic), file=sys.stderr)
+        print(_terminal_safe(str(_shown(diagnostic))), file=sys.stderr)
 
 
 def _exit_code(diagnostics: Sequence[Diagnostic], strict: bool) -> int:
@@ -55,7 +65,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from generator.pipeline import build
 
     config = _config(args)
-    result = build(config)
+    result = build(config, search_index=not args.no_search)
     _print_diagnostics(result.diagnostics)
     pages = sum(1 for o in result.outputs if o.path.endswith(".html"))
     print(
@@ -64,14 +74,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"{sum(result.timings.values()):.2f}s"
     )
     diagnostics = list(result.diagnostics)
-    if config.search and not getattr(args, "no_search", False):
-        from generator.search import build_index
-
-        indexed, problems = build_index(config.output_path)
-        _print_diagnostics(problems)
-        diagnostics += problems
-        if not problems:
-            print(f"indexed {indexed} pages for search into {config.output_dir}/pagefind/")
+    if result.indexed is not None:
+        print(f"indexed {result.indexed} pages for search into {config.output_dir}/pagefind/")
     if getattr(args, "timings", None):
         _write_timings(Path(args.timings), result.timings)
     return _exit_code(diagnostics, args.strict)
@@ -176,8 +180,16 @@ def cmd_entities(args: argparse.Namespace) -> int:
     return _exit_code(diagnostics, args.strict)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are user errors: exit code 1 (argparse's own default is 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="digest", description="Build an annotated news digest from Markdown content."
     )
     parser.add_argument("--version", action="version", version=f"news-digest {__version__}")
@@ -256,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            message = _terminal_safe(f"{type(exc).__name__}: {exc}")
+            print(f"internal error: {message}", file=sys.stderr)
             print(f"{ISSUES_HINT} (add --debug for the traceback)", file=sys.stderr)
         return 2

@@ -120,6 +120,7 @@ def from_mapping(root: Path, data: Any, path: str = CONFIG_FILE, lines: dict | N
     if "page_size" in values and values["page_size"] < 1:
         problems.append(error(path, lines.get("page_size"), "'page_size' must be at least 1"))
     problems.extend(_check_publishing(values, path, lines))
+    problems.extend(_check_places(root, values, path, lines))
     if problems:
         raise DigestError(problems)
     return Config(root=root, **values)
@@ -140,6 +141,57 @@ def _check_publishing(values: dict[str, Any], path: str, lines: dict) -> list:
             error(path, lines.get("cname"), "'cname' is a bare domain such as news.example.org")
         )
     return problems
+
+
+def _check_places(root: Path, values: dict[str, Any], path: str, lines: dict) -> list:
+    """`base_url` is a web address or a path; `output_dir` never overlaps the sources.
+
+    The writer replaces the output folder as a whole, so an output folder that is the
+    project itself, or holds or sits in content/, seeds/ or the themes, would delete them.
+    """
+    problems = []
+    base_url = values.get("base_url", "/")
+    parts = urlsplit(base_url)
+    if not (
+        (parts.scheme in ("http", "https") and parts.netloc)
+        or (not parts.scheme and not parts.netloc and base_url.startswith("/"))
+    ):
+        problems.append(
+            error(
+                path,
+                lines.get("base_url"),
+                "'base_url' must start with / or be an http:// or https:// address",
+            )
+        )
+    defaults = {name: f.default for name, f in _FIELDS.items()}
+    folder = {key: values.get(key, defaults[key]) for key in _FOLDERS}
+    out = (root / folder["output_dir"]).resolve()
+    real_root = root.resolve()
+    for key in _FOLDERS[1:]:
+        other = (root / folder[key]).resolve()
+        if out == other or out in other.parents or other in out.parents:
+            problems.append(
+                error(
+                    path,
+                    lines.get("output_dir") or lines.get(key),
+                    f"'output_dir' ({folder['output_dir']}) overlaps '{key}' "
+                    f"({folder[key]}): the build replaces the output folder as a whole; "
+                    "use a folder of its own such as `site`",
+                )
+            )
+    if out == real_root or out in real_root.parents:
+        problems.append(
+            error(
+                path,
+                lines.get("output_dir"),
+                "'output_dir' is the project folder or contains it: use a folder of its "
+                "own such as `site`",
+            )
+        )
+    return problems
+
+
+_FOLDERS = ("output_dir", "content_dir", "seeds_dir", "themes_dir", "overrides_dir", "cache_dir")
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 from generator import config as config_mod
@@ -39,10 +40,40 @@ def read_config(root: Path) -> config_mod.Config:
 
 
 def _read_text(path: Path, root: Path) -> str:
+    return _decode(_read_bytes(path, root), path, root)
+
+
+def _read_bytes(path: Path, root: Path) -> bytes:
+    """A regular file's bytes, at most MAX_FILE_BYTES; anything else is a DigestError."""
+    name = rel(path, root)
     try:
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DigestError(
+                [error(name, None, "not a regular file (a folder, pipe or device): remove it")]
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise DigestError([error(name, None, _too_big(info.st_size))])
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise DigestError([error(rel(path, root), None, f"cannot read: {exc.strerror}")]) from None
+        raise DigestError([error(name, None, f"cannot read: {exc.strerror or exc}")]) from None
+    except (RuntimeError, ValueError) as exc:  # a symlink loop; a NUL in the path
+        raise DigestError([error(name, None, f"cannot read: {exc}")]) from None
+    if len(data) > MAX_FILE_BYTES:  # grew while we read it
+        raise DigestError([error(name, None, _too_big(len(data)))])
+    return data
+
+
+def _too_big(size: int) -> str:
+    limit = MAX_FILE_BYTES // (1024 * 1024)
+    return (
+        f"file is {size / (1024 * 1024):.1f} MB, more than the {limit} MB limit for one "
+        "document: split it into several files"
+    )
+
+
+def _decode(data: bytes, path: Path, root: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -52,8 +83,24 @@ def _read_text(path: Path, root: Path) -> str:
         ) from None
 
 
+def _resolved(path: Path) -> Path | None:
+    """The real path, or None for a symlink loop or an unresolvable path."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+OUTSIDE = "symlink points outside the project: copy the file into the project instead"
+LOOP = "symlink loop (a link that points back at itself): remove the link"
+
+
 def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """Every `*.md` below `folder`, sorted; symlinks leaving the project are refused."""
+    """Every `*.md` below `folder`, sorted; symlinks leaving the project are refused.
+
+    Symlinked folders are followed once each (a loop of links is walked once, never
+    forever); links that leave the project or point at themselves are diagnostics.
+    """
     found: list[Path] = []
     problems: list[Diagnostic] = []
     if not folder.is_dir():
@@ -61,12 +108,12 @@ def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnosti
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        real_dir = Path(dirpath).resolve()
-        if real_dir in seen_dirs or not real_dir.is_relative_to(real_root):
-            if not real_dir.is_relative_to(real_root):
-                problems.append(
-                    error(rel(Path(dirpath), root), None, "symlink points outside the project")
-                )
+        real_dir = _resolved(Path(dirpath))
+        if real_dir is None or real_dir in seen_dirs or not real_dir.is_relative_to(real_root):
+            if real_dir is None:
+                problems.append(error(rel(Path(dirpath), root), None, LOOP))
+            elif not real_dir.is_relative_to(real_root):
+                problems.append(error(rel(Path(dirpath), root), None, OUTSIDE))
             dirnames[:] = []
             continue
         seen_dirs.add(real_dir)
@@ -75,25 +122,21 @@ def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnosti
             if not name.endswith(".md") or name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            if not path.resolve().is_relative_to(real_root):
-                problems.append(error(rel(path, root), None, "symlink points outside the project"))
-                continue
-            found.append(path)
+            real = _resolved(path)
+            if real is None:
+                problems.append(error(rel(path, root), None, LOOP))
+            elif not real.is_relative_to(real_root):
+                problems.append(error(rel(path, root), None, OUTSIDE))
+            else:
+                found.append(path)
     return found, problems
 
 
 def load_document(path: Path, kind: str, root: Path) -> Document:
     """Read one content file, or raise DigestError naming it."""
     name = rel(path, root)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DigestError([error(name, None, f"cannot read: {exc.strerror}")]) from None
-    if size > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        raise DigestError([error(name, None, f"file is larger than {limit} MB: split it")])
-    raw = path.read_bytes()
-    text = _read_text(path, root)
+    raw = _read_bytes(path, root)
+    text = _decode(raw, path, root)
     if not text.strip():
         raise DigestError([error(name, 1, "file is empty: add front matter and text, or delete")])
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -18,6 +18,7 @@ from generator import articles as articles_mod
 from generator import entities as entities_mod
 from generator import notes as notes_mod
 from generator import stories as stories_mod
+from generator.buildlock import build_lock
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
 from generator.model import Article, Output, Parsed, Site
@@ -52,6 +53,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    indexed: int | None = None  # pages in the search index, when it was built
 
 
 class _Timer:
@@ -188,20 +190,42 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     return site, outputs, timer.timings
 
 
-def build(config: Config) -> BuildResult:
-    """A whole build: everything in memory first, then one writer pass."""
-    site, outputs, timings = build_site(config)
-    start = time.perf_counter()
-    writer = SiteWriter(config.output_path)
-    for output in outputs:
-        writer.write(output.path, output.data)
-    removed = writer.finish()
-    timings["write"] = time.perf_counter() - start
+def build(config: Config, search_index: bool = False) -> BuildResult:
+    """A whole build: everything in memory first, then one writer pass.
+
+    Holds the project's build lock throughout, so a second build (or `serve` rebuild)
+    cannot interleave with this one; the writer stages the site and swaps it in whole.
+    With `search_index` (and `search: true`), Pagefind indexes the staged site before the
+    swap, so the published site and its search index always belong together.
+    """
+    diagnostics: list[Diagnostic] = []
+    indexed = None
+    with build_lock(config):
+        site, outputs, timings = build_site(config)
+        diagnostics.extend(site.diagnostics)
+        start = time.perf_counter()
+        writer = SiteWriter(config.output_path)
+        try:
+            for output in outputs:
+                writer.write(output.path, output.data)
+            timings["write"] = time.perf_counter() - start
+            if search_index and config.search:
+                start = time.perf_counter()
+                indexed, problems = search.build_index(writer.staged_site())
+                diagnostics.extend(problems)
+                timings["search"] = time.perf_counter() - start
+            start = time.perf_counter()
+            removed = writer.finish()
+            timings["write"] += time.perf_counter() - start
+        except BaseException:
+            writer.abort()
+            raise
     return BuildResult(
         site=site,
         outputs=outputs,
-        diagnostics=list(site.diagnostics),
+        diagnostics=diagnostics,
         timings=timings,
         written=writer.changed,
         removed=removed,
+        indexed=indexed,
     )

@@ -115,6 +115,10 @@ class Renderer:
             raise self.template_error(exc) from None
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise self.template_error(exc) from None
+        except RecursionError:  # a template that includes or extends itself
+            raise DigestError(
+                [error(template, None, "template includes itself without end: remove the loop")]
+            ) from None
         return Output(output_file(site_path), html.encode("utf-8"))
 
     def static_files(self) -> Iterator[tuple[str, Path]]:

@@ -1,22 +1,74 @@
 """`SiteWriter`: the only code that touches `site/` (DESIGN.md convention 8).
 
 * refuses paths that would land outside the output folder, and a second write to a path;
-* writes atomically (temporary file in the same folder, then `os.replace`);
-* leaves files whose bytes are unchanged alone (their mtime too);
-* `finish()` prunes files and empty folders that this build did not produce.
+* never publishes half a site: a build is written into a staging folder beside `site/`
+  (`.site.staging`) and swapped in as a whole by `finish()`;
+* leaves files whose bytes are unchanged alone: they are hard links to the old site's
+  files, so they keep their inode and mtime;
+* files the new build does not produce are not in the staging folder, so they are gone
+  after the swap (the old "prune" semantics); files under `KEEP` (put into `site/` by
+  other tools on purpose) are carried over.
+
+The swap, and what a reader of `site/` (the dev server, a deploy step) sees:
+
+1. Linux: `renameat2(RENAME_EXCHANGE)` exchanges `.site.staging` and `site` in one step.
+   At every instant `site/` is a complete directory, the old one or the new one; a
+   request resolving a path sees one or the other, and a file opened in the old tree
+   stays readable until it is closed. The old tree (now at `.site.staging`) is deleted.
+2. Elsewhere (or a filesystem without RENAME_EXCHANGE): `site` -> `.site.old`, then
+   `.site.staging` -> `site`. Between the two renames `site/` is briefly missing; a build
+   killed right there leaves `.site.old`, which the next build moves back first.
+3. `site/` a mount point (rename gives EBUSY/EXDEV): the staged files are copied in one by
+   one, each atomically (temp file + `os.replace`), then stale files are pruned. Only
+   this case is not atomic as a whole; it is the old writer's behaviour.
+
+A build killed at any point therefore leaves `site/` either the old site or the new one;
+a leftover `.site.staging` is removed by the next build. Hold `buildlock.build_lock`
+around a build so two builds never share the staging folder.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from generator.errors import DigestError, error
+from generator.paths import unsafe_output_path
 
 # Files the writer never prunes: put there by other tools on purpose.
 KEEP = {".git", "pagefind"}
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2). False when not supported here."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _disk_hint(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "; free some disk space and build again"
+    return ""
 
 
 class SiteWriter:
@@ -24,77 +76,224 @@ class SiteWriter:
         self.root = root
         self.written: set[str] = set()
         self.changed: list[str] = []
+        self._staging_ready = False
 
-    def _target(self, path: str) -> Path:
-        pure = PurePosixPath(path)
-        if (
-            not path
-            or "\x00" in path
-            or "\\" in path
-            or pure.is_absolute()
-            or any(part in ("..", ".", "") for part in pure.parts)
-            or (pure.parts and ":" in pure.parts[0])
-        ):
-            raise DigestError([error(path or "<empty>", None, "refusing to write outside site/")])
-        return self.root.joinpath(*pure.parts)
+    # Paths -------------------------------------------------------------------------------
+    @property
+    def staging(self) -> Path:
+        return self.root.with_name(f".{self.root.name}.staging")
 
+    @property
+    def old(self) -> Path:
+        return self.root.with_name(f".{self.root.name}.old")
+
+    def _target(self, path: str) -> PurePosixPath:
+        problem = unsafe_output_path(path)
+        if problem:
+            raise DigestError(
+                [
+                    error(
+                        path or "<empty>",
+                        None,
+                        f"refusing to write outside {self.root.name}/ ({problem}): "
+                        "this output path comes from a slug or id; change it",
+                    )
+                ]
+            )
+        return PurePosixPath(path)
+
+    def _fail(self, path: str, exc: OSError) -> DigestError:
+        self.abort()
+        return DigestError(
+            [
+                error(
+                    path,
+                    None,
+                    f"cannot write to {self.root.name}/: {exc.strerror or exc}"
+                    f"{_disk_hint(exc)}; the previous {self.root.name}/ is unchanged",
+                )
+            ]
+        )
+
+    def _prepare(self) -> None:
+        """Recover from a killed build, then start an empty staging folder."""
+        if self._staging_ready:
+            return
+        if self.root.exists() and not self.root.is_dir():
+            raise DigestError(
+                [
+                    error(
+                        self.root.name,
+                        None,
+                        f"cannot write to {self.root.name}/: it exists and is not a folder; "
+                        "move it away or set `output_dir`",
+                    )
+                ]
+            )
+        if not self.root.exists() and self.old.is_dir():
+            os.rename(self.old, self.root)  # a swap was killed between its two renames
+        shutil.rmtree(self.old, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging.mkdir(parents=True)
+        self._staging_ready = True
+
+    # Writing -----------------------------------------------------------------------------
     def write(self, path: str, data: bytes) -> bool:
-        """Write one output; returns True when the file changed."""
-        target = self._target(path)
+        """Stage one output; returns True when it differs from the published file."""
+        pure = self._target(path)
         if path in self.written:
-            raise DigestError([error(path, None, "two pages want this output path")])
+            raise DigestError(
+                [error(path, None, "two pages want this output path: give one another slug")]
+            )
         self.written.add(path)
         try:
+            self._prepare()
+            old = self.root.joinpath(*pure.parts)
+            staged = self.staging.joinpath(*pure.parts)
+            staged.parent.mkdir(parents=True, exist_ok=True)
             if (
-                target.is_file()
-                and target.stat().st_size == len(data)
-                and target.read_bytes() == data
+                old.is_file()
+                and not old.is_symlink()
+                and old.stat().st_size == len(data)
+                and old.read_bytes() == data
             ):
+                _link_or_copy(old, staged)
                 return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=staged.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                 os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
+                os.replace(tmp, staged)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise DigestError(
-                [error(path, None, f"cannot write to {self.root.name}/: {exc.strerror}")]
-            ) from None
+            raise self._fail(path, exc) from None
         self.changed.append(path)
         return True
 
     def copy(self, path: str, source: Path) -> bool:
         return self.write(path, source.read_bytes())
 
+    def staged_site(self) -> Path:
+        """The staging folder holding every file written so far (for post-processors such
+        as the search indexer, which must run before `finish` publishes the site)."""
+        try:
+            self._prepare()
+        except OSError as exc:
+            raise self._fail(self.root.name, exc) from None
+        return self.staging
+
     def finish(self) -> list[str]:
-        """Prune what this build did not write; returns the removed paths."""
-        removed: list[str] = []
-        if not self.root.is_dir():
-            return removed
-        for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
-            folder = Path(dirpath)
-            rel_dir = folder.relative_to(self.root)
-            if rel_dir.parts and rel_dir.parts[0] in KEEP:
-                continue
-            for name in filenames:
-                rel = (rel_dir / name).as_posix()
-                if rel not in self.written and not (not rel_dir.parts and name in KEEP):
-                    (folder / name).unlink()
-                    removed.append(rel)
-            for name in dirnames:
-                sub = folder / name
-                if name in KEEP and not rel_dir.parts:
-                    continue
-                if sub.is_symlink():
-                    sub.unlink()
-                elif sub.is_dir() and not any(sub.iterdir()):
-                    sub.rmdir()
-        return sorted(removed)
+        """Publish the staged site as a whole; returns the paths that are gone."""
+        try:
+            self._prepare()
+            removed = self._carry_over_and_list_removed()
+            self._swap()
+        except OSError as exc:
+            raise self._fail(self.root.name, exc) from None
+        return removed
+
+    def abort(self) -> None:
+        """Drop the staged build; `site/` stays as it was."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self._staging_ready = False
 
     def reset(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    # Internals ---------------------------------------------------------------------------
+    def _carry_over_and_list_removed(self) -> list[str]:
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        for name in sorted(KEEP):
+            source = self.root / name
+            if (self.staging / name).exists():
+                continue  # produced by this build (e.g. a fresh search index)
+            if source.exists() or source.is_symlink():
+                _link_tree(source, self.staging / name)
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = Path(dirpath).relative_to(self.root)
+            if not rel_dir.parts:
+                dirnames[:] = [d for d in dirnames if d not in KEEP]
+                filenames = [f for f in filenames if f not in KEEP]
+            for name in filenames:
+                rel = (rel_dir / name).as_posix()
+                if rel not in self.written:
+                    removed.append(rel)
+        return sorted(removed)
+
+    def _swap(self) -> None:
+        staging, root = self.staging, self.root
+        if not root.exists():
+            os.rename(staging, root)
+        else:
+            try:
+                exchanged = _exchange(staging, root)
+            except OSError as exc:
+                if exc.errno not in (errno.EBUSY, errno.EXDEV):
+                    raise
+                self._copy_into_place()
+                return
+            if not exchanged:
+                try:
+                    os.rename(root, self.old)
+                except OSError as exc:
+                    if exc.errno not in (errno.EBUSY, errno.EXDEV):
+                        raise
+                    self._copy_into_place()
+                    return
+                os.rename(staging, root)
+                staging = self.old
+            shutil.rmtree(staging, ignore_errors=True)
+        self._staging_ready = False
+
+    def _copy_into_place(self) -> None:
+        """`site/` cannot be renamed (a mount point): update it file by file."""
+        for dirpath, _dirnames, filenames in os.walk(self.staging):
+            rel_dir = Path(dirpath).relative_to(self.staging)
+            target_dir = self.root / rel_dir
+            if target_dir.exists() and not target_dir.is_dir():
+                target_dir.unlink()
+            target_dir.mkdir(parents=True, exist_ok=True)
+            for name in filenames:
+                source, target = Path(dirpath) / name, target_dir / name
+                if target.is_file() and os.path.samefile(source, target):
+                    continue
+                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target_dir)
+                os.close(fd)
+                shutil.copy2(source, tmp)
+                os.replace(tmp, target)
+        for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
+            rel_dir = Path(dirpath).relative_to(self.root)
+            if rel_dir.parts and rel_dir.parts[0] in KEEP:
+                continue
+            for name in filenames:
+                if not (self.staging / rel_dir / name).exists():
+                    (Path(dirpath) / name).unlink()
+            for name in dirnames:
+                sub = Path(dirpath) / name
+                if not (self.staging / rel_dir / name).exists() and sub.is_dir():
+                    shutil.rmtree(sub, ignore_errors=True)
+        self.abort()
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard link (same inode, same mtime), or a copy with the mtime kept."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    if source.is_symlink() or not source.is_dir():
+        _link_or_copy(source, target)
+        return
+    shutil.copytree(source, target, symlinks=True, copy_function=_copy_function)
+
+
+def _copy_function(src: str, dst: str) -> None:
+    _link_or_copy(Path(src), Path(dst))

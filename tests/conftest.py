@@ -148,3 +148,24 @@ def vnu_errors(files: list[Path]) -> list[str]:
         for m in report.get("messages", [])
         if m.get("type") in ("error", "non-document-error")
     ]
+
+
+# Hypothesis profiles (fuzzing, tests/test_fuzz.py) ------------------------------------
+# "ci" (default): a few hundred examples per property, derandomized so CI is repeatable.
+# "long": a longer random campaign: HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    slow = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+    settings.register_profile(
+        "ci", max_examples=250, deadline=None, derandomize=True, suppress_health_check=slow
+    )
+    settings.register_profile(
+        "long", max_examples=20_000, deadline=None, suppress_health_check=slow, print_blob=True
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

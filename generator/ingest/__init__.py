@@ -20,10 +20,13 @@ from pathlib import Path
 from generator.errors import Diagnostic, error, warning
 from generator.frontmatter import FrontMatterError, dump, split
 from generator.ingest import plaintext
+from generator.load import MAX_FILE_BYTES
+from generator.paths import reserved_name
 from generator.text import slugify
 
 HASH_KEY = "ingested_sha256"
 SEED_SUFFIXES = (".txt",)
+MAX_SEED_BYTES = MAX_FILE_BYTES
 
 
 @dataclass
@@ -73,7 +76,10 @@ def render_article(seed_name: str, raw: bytes, parsed: plaintext.SeedArticle) ->
     if meta.get("date"):
         parts.append(meta["date"].isoformat())
     slug = slugify(" ".join([*parts, meta["title"]]), max_words=8 if meta.get("date") else 7)
-    return _stamp(text), slug or "article"
+    slug = slug or "article"
+    if reserved_name(slug):  # `con`, `nul`, ...: not a file name on Windows
+        slug += "-article"
+    return _stamp(text), slug
 
 
 def _stamp(text: str) -> str:
@@ -97,6 +103,16 @@ def plan(seeds: list[Path]) -> tuple[list[Planned], list[Diagnostic]]:
     by_slug: dict[str, Path] = {}
     for seed in seeds:
         try:
+            if seed.stat().st_size > MAX_SEED_BYTES:
+                problems.append(
+                    error(
+                        seed,
+                        None,
+                        f"the seed is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB, "
+                        "more than any article: split it or check it is the right file",
+                    )
+                )
+                continue
             raw = seed.read_bytes()
             text = raw.decode("utf-8")
         except OSError as exc:
@@ -209,9 +225,9 @@ def ingest(paths: list[Path], articles_dir: Path, force: bool = False) -> Ingest
                 continue
             if edited:
                 result.backups.append(_backup(current))
-            if current != target:
-                current.unlink()
-        _write_atomic(target, item.text)
+        _write_atomic(target, item.text)  # first write the new file, then drop the old
+        if current is not None and current != target:
+            current.unlink()
         result.written.append(target)
         shown = _shown(target)
         for message in item.warnings:

@@ -64,7 +64,8 @@ QUOTED = re.compile(r"^[\"'‘“](.+)[\"'’”]$")
 FINAL_PUNCT = ".!?,;:…"
 EMPHASIS = re.compile(r"(\*\*(?=\S)[^*\n]+?(?<=\S)\*\*|\*(?=[^\s*])[^*\n]+?(?<=[^\s*])\*)")
 ESCAPE_ANYWHERE = re.compile(r"([\\`*_\[\]<>&~|])")
-LINE_START = re.compile(r"^(#|>|[-+=](?=\s|$)|\d+(?=[.)](?:\s|$)))")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+LINE_START = re.compile(r"^(#|>|[-+=](?=[\s-]|$)|\d+(?=[.)](?:\s|$)))")
 
 
 @dataclass
@@ -74,8 +75,15 @@ class SeedArticle:
     warnings: list[str] = field(default_factory=list)
 
 
+def clean(text: str) -> str:
+    """Drop what never belongs in article text: control characters (NUL, terminal escape
+    sequences, ...) except tab and line ends, BOMs, and lone surrogates (as U+FFFD)."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return CONTROL.sub("", text.replace("\ufeff", ""))
+
+
 def _blocks(text: str) -> list[str]:
-    text = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = clean(text).replace("\r\n", "\n").replace("\r", "\n")
     blocks, current = [], []
     for line in text.split("\n"):
         if line.strip():
