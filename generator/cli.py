@@ -52,10 +52,18 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from generator.cache import open_cache
     from generator.pipeline import build
 
     config = _config(args)
-    result = build(config)
+    cache = open_cache(config, enabled=not args.no_cache)
+    try:
+        result = build(config, cache)
+        if cache is not None:
+            cache.save()
+    finally:
+        if cache is not None:  # warnings about the cache itself: not the content's fault
+            _print_diagnostics(cache.diagnostics)
     _print_diagnostics(result.diagnostics)
     pages = sum(1 for o in result.outputs if o.path.endswith(".html"))
     print(
@@ -95,6 +103,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", parents=[common], help="render content/ into site/")
     build.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
+    build.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the build cache"
+    )
     build.set_defaults(func=cmd_build)
 
     ingest = sub.add_parser("ingest", parents=[common], help="turn seed .txt files into articles")

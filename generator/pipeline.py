@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from generator import articles as articles_mod
+from generator import cache as cache_mod
 from generator import load, markup
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
@@ -46,8 +47,8 @@ class _Timer:
         self._start = now
 
 
-def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]]:
-    documents, problems = load.load_content(config)
+def load_articles(config: Config, cache=None) -> tuple[list[Article], dict, list[Diagnostic]]:
+    documents, problems = load.load_content(config, cache)
     articles: list[Article] = []
     for doc in documents["articles"]:
         article, found = articles_mod.from_document(doc)
@@ -59,21 +60,39 @@ def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]
     return articles, documents, problems
 
 
-def parse_articles(config: Config, articles: list[Article]) -> dict[str, Parsed]:
+def parse_articles(
+    config: Config, articles: list[Article], cache=None, context: str = ""
+) -> dict[str, Parsed]:
     md = markup.make_markdown(config)
+    if cache is not None:  # `context`: cache.context_key, what a parse may depend on
+        return {
+            article.id: cache.memo(
+                "parse",
+                (context, article),
+                lambda article=article: markup.render(md, article.body),
+            )
+            for article in articles
+        }
     return {article.id: markup.render(md, article.body) for article in articles}
 
 
-def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
-    """Load, parse, link and render everything; raise DigestError on any error."""
+def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str, float]]:
+    """Load, parse, link and render everything; raise DigestError on any error.
+
+    `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
+    their inputs; the outputs are byte-identical with and without it.
+    """
     timer = _Timer()
-    renderer = Renderer(config)
+    if cache is not None:
+        cache.start_build()
+    renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
     renderer.check_templates()
     timer.lap("templates")
-    articles, _documents, problems = load_articles(config)
+    articles, _documents, problems = load_articles(config, cache)
     timer.lap("load")
     raise_if_errors(problems)
-    parsed = parse_articles(config, articles)
+    context = cache_mod.context_key(config, _documents, articles) if cache is not None else ""
+    parsed = parse_articles(config, articles, cache, context)
     timer.lap("parse")
     site = Site(config=config, articles=tuple(articles), parsed=parsed, diagnostics=tuple(problems))
     timer.lap("link")
@@ -91,9 +110,9 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     return site, outputs, timer.timings
 
 
-def build(config: Config) -> BuildResult:
+def build(config: Config, cache=None) -> BuildResult:
     """A whole build: everything in memory first, then one writer pass."""
-    site, outputs, timings = build_site(config)
+    site, outputs, timings = build_site(config, cache)
     start = time.perf_counter()
     writer = SiteWriter(config.output_path)
     for output in outputs:
