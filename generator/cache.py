@@ -347,6 +347,12 @@ class Cache:
         for key in [k for k in self.memory if k not in self.used]:
             del self.memory[key]
 
+    def forget_unused(self) -> None:
+        """Drop entries the last (successful) build did not use, from memory only."""
+        for key in [k for k in self.memory if k not in self.used]:
+            del self.memory[key]
+        self.dirty &= self.used
+
     def stats(self) -> str:
         names = sorted(set(self.hits) | set(self.misses))
         return ", ".join(

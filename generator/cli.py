@@ -90,6 +90,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _exit_code(result.diagnostics, args.strict)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from generator.cache import open_cache
+    from generator.serve import run
+
+    root = Path(args.root).resolve()
+    base_path = args.base_path
+    if base_path is not None:
+        base_path = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
+    try:
+        cache_config = _config(args)
+    except DigestError:  # the server starts anyway and shows the error over the page
+        from generator.config import Config
+
+        cache_config = Config(root=root)
+    cache = open_cache(cache_config, enabled=not args.no_cache)
+    if cache is not None:
+        _print_diagnostics(cache.diagnostics)
+    return run(
+        root,
+        lambda: _config(args),
+        args.host,
+        args.port,
+        base_path,
+        cache,
+        open_browser=args.open,
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digest", description="Build an annotated news digest from Markdown content."
@@ -107,6 +135,18 @@ def make_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="neither read nor write the build cache"
     )
     build.set_defaults(func=cmd_build)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="build, serve and rebuild on change, with live reload"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free)")
+    serve.add_argument(
+        "--base-path", help="serve under this path, e.g. /repo/ (default: base_url's path)"
+    )
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    serve.set_defaults(func=cmd_serve)
 
     ingest = sub.add_parser("ingest", parents=[common], help="turn seed .txt files into articles")
     ingest.add_argument("paths", nargs="*", help="seed files or folders (default: seeds/)")
