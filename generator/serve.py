@@ -342,10 +342,14 @@ class DevServer:
         elapsed = (time.perf_counter() - start) * 1000
         for line in shown:
             print(line, file=sys.stderr, flush=True)
+        cause = ""
+        if changed:
+            names = sorted(_shown_path(p, self.root) for p in changed)
+            cause = f" after {names[0]}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
         if errors:
-            self.out(f"build failed in {elapsed:.0f} ms; serving the last good site")
+            self.out(f"build failed in {elapsed:.0f} ms{cause}; serving the last good site")
         else:
-            self.out(f"built in {elapsed:.0f} ms ({summary})")
+            self.out(f"built in {elapsed:.0f} ms{cause} ({summary})")
 
 
 def run(
@@ -374,7 +378,10 @@ def run(
     out(f"watching {count} paths (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Ctrl-C and SIGTERM stop the server, even when started with SIGINT ignored.
+    previous = {
+        sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         while True:
             changed = watcher.wait(timeout=1.0)
@@ -388,7 +395,8 @@ def run(
     except KeyboardInterrupt:
         out("stopping")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         with state.cond:
             state.stopping = True
             state.cond.notify_all()
@@ -400,6 +408,11 @@ def run(
             for d in cache.diagnostics:
                 print(d, file=sys.stderr)
     return 0
+
+
+def _shown_path(path: str, root: Path) -> str:
+    p = Path(path)
+    return str(p.relative_to(root)) if p.is_relative_to(root) else path
 
 
 def _raise_interrupt(signum, frame) -> None:
