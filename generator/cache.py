@@ -401,11 +401,8 @@ class CachingRenderer(Renderer):
         env = self.env
         # Recomputed whenever a global, filter or test is added or replaced; their values
         # must not be mutated in place (the renderer's `site` dict is built once).
-        snapshot = tuple(
-            (name, id(value))
-            for table in (env.globals, env.filters, env.tests)
-            for name, value in table.items()
-        )
+        tables = (env.globals, env.filters, env.tests)
+        snapshot = tuple(x for t in tables for x in (*t, *map(id, t.values())))
         if snapshot != self._env_snapshot:
             self._env_key = fingerprint(dict(env.globals), dict(env.filters), dict(env.tests))
             self._env_snapshot = snapshot
