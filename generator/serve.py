@@ -404,7 +404,7 @@ def run(
         server.shutdown()
         server.server_close()
         if cache is not None:
-            cache.save()
+            cache.save(prune=not state.errors)  # a failed build used only part of it
             for d in cache.diagnostics:
                 print(d, file=sys.stderr)
     return 0
