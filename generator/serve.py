@@ -295,6 +295,9 @@ class DevServer:
             config = with_overrides(config, base_url=self.base_path_override)
         return config, problems
 
+    def current_config(self) -> Config:
+        return self._config_or_default()[0]
+
     def rebuild(self, changed: set[str] | None = None) -> None:
         from generator.ingest import ingest
         from generator.pipeline import build
@@ -364,45 +367,65 @@ def run(
     def out(text: str) -> None:
         print(text, flush=True)
 
+    # Ctrl-C and SIGTERM ask the build loop to stop once the current build is done (so
+    # no exception lands inside a lock or the watcher); a second Ctrl-C stops at once.
+    # Installed first, so that they work even when SIGINT was inherited as ignored.
+    stop = threading.Event()
+    watcher: Watcher | None = None
+
+    def request_stop(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        if watcher is not None:
+            watcher.flag.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = http_thread = None
     dev = DevServer(root, load_config, base_path, cache, out)
-    dev.rebuild()
     state = dev.state
-    server = make_server(host, port, state)
-    shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
-    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-    thread.start()
-    watcher = Watcher(dev.config)
-    count = watcher.start()
-    out(f"serving {url}")
-    out(f"watching {count} paths (Ctrl-C to stop)")
-    if open_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    # Ctrl-C and SIGTERM stop the server, even when started with SIGINT ignored.
-    previous = {
-        sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
     try:
-        while True:
+        try:
+            server = make_server(host, port, state)
+        except OSError as exc:
+            print(f"error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        watcher = Watcher(dev.config)
+        count = watcher.start()  # before the first build: no change is missed
+        dev.rebuild()
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
+        http_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+        http_thread.start()
+        out(f"serving {url}")
+        out(f"watching {count} paths (Ctrl-C to stop)")
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        while not stop.is_set():
             changed = watcher.wait(timeout=1.0)
+            if stop.is_set():
+                break
             if not changed:
                 continue
+            # New folders are watched before the build reads them (see Watcher.update).
+            new_count = watcher.update(dev.current_config(), changed)
             dev.rebuild(changed)
-            new_count = watcher.update(dev.config)
             if new_count != count:
                 count = new_count
                 out(f"watching {count} paths")
-    except KeyboardInterrupt:
         out("stopping")
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         with state.cond:
             state.stopping = True
             state.cond.notify_all()
-        watcher.stop()
-        server.shutdown()
-        server.server_close()
+        if watcher is not None:
+            watcher.stop()
+        if http_thread is not None:
+            server.shutdown()
+        if server is not None:
+            server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if cache is not None:
             cache.save(prune=not state.errors)  # a failed build used only part of it
             for d in cache.diagnostics:
@@ -413,7 +436,3 @@ def run(
 def _shown_path(path: str, root: Path) -> str:
     p = Path(path)
     return str(p.relative_to(root)) if p.is_relative_to(root) else path
-
-
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt

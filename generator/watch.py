@@ -14,6 +14,7 @@ cache folder, `.git` and hidden files never trigger a rebuild (no rebuild loops)
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import threading
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 from generator.config import CONFIG_FILE, Config
 from generator.errors import DigestError
@@ -115,6 +117,7 @@ class Watcher:
         self.pending: set[str] = set()
         self.observer = Observer()
         self.folders: list[Path] = []
+        self.watches: dict[Path, ObservedWatch] = {}
         self.handler = _Handler(self)
 
     # Filtering -------------------------------------------------------------------------
@@ -158,23 +161,34 @@ class Watcher:
     # Lifecycle -------------------------------------------------------------------------
     def start(self) -> int:
         """Start watching; returns the number of watched paths."""
-        self._schedule()
-        self.observer.start()
-        return len(self.folders) + 1
-
-    def _schedule(self) -> None:
-        self.observer.unschedule_all()
-        self.folders = watched_folders(self.config)
         self.observer.schedule(self.handler, str(self.config.root), recursive=False)
-        for folder in self.folders:
-            self.observer.schedule(self.handler, str(folder), recursive=True)
+        count = self.update(self.config)
+        self.observer.start()
+        return count
 
-    def update(self, config: Config) -> int:
-        """After a batch: pick up a changed config and new or removed folders."""
+    def update(self, config: Config, changed: set[str] | frozenset[str] = frozenset()) -> int:
+        """Watch folders created since (and stop watching removed ones).
+
+        Call it before each build: whatever changed before a folder was watched, the
+        build reads; whatever changes after, the watch reports. The project folder's
+        own watch is never dropped, so no event is lost while this runs.
+        """
         self.config = config
         folders = watched_folders(config)
-        if folders != self.folders:
-            self._schedule()
+        # A watched folder that was itself removed or replaced gets a new watch.
+        stale = [f for f in self.watches if f not in folders or str(f) in changed]
+        for folder in stale:
+            with contextlib.suppress(KeyError, OSError):  # already gone with its folder
+                self.observer.unschedule(self.watches.pop(folder))
+        for folder in folders:
+            if folder not in self.watches:
+                try:
+                    self.watches[folder] = self.observer.schedule(
+                        self.handler, str(folder), recursive=True
+                    )
+                except OSError:  # removed meanwhile: the next batch will tell
+                    continue
+        self.folders = [f for f in folders if f in self.watches]
         return len(self.folders) + 1
 
     def stop(self) -> None:

@@ -19,7 +19,7 @@ def served(project):
     server = Served(project, "--base-path", "/repo/")
     yield server
     code = server.stop()
-    assert code == 0, server.errors
+    assert code == 0, (server.errors, server.lines)
     assert not any("Traceback" in line for line in server.errors), server.errors
     assert "stopping" in server.lines
 
@@ -135,6 +135,23 @@ def test_deletions_renames_and_new_folders(served, project):
     edit(project / "overrides/static/extra.css", "body { color: red }\n")
     served.wait_reload(since)
     assert served.get("static/extra.css")[2] == b"body { color: red }\n"
+
+
+def test_a_watched_folder_removed_and_recreated_is_watched_again(served, project):
+    import shutil
+
+    since = served.generation()
+    edit(project / "overrides/static/a.css", "a{}\n")
+    since = served.wait_reload(since)
+    shutil.rmtree(project / "overrides")
+    since = served.wait_reload(since)
+    assert served.get("static/a.css")[0] == 404
+    edit(project / "overrides/static/b.css", "b{}\n")
+    since = served.wait_reload(since)
+    edit(project / "overrides/static/b.css", "b{color:red}\n")
+    while served.get("static/b.css")[2] != b"b{color:red}\n":
+        since = served.wait_reload(since)
+    assert served.get("static/b.css")[2] == b"b{color:red}\n"
 
 
 def test_symlinked_content_is_followed(project, tmp_path):
