@@ -62,10 +62,18 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from generator.cache import open_cache
     from generator.pipeline import build
 
     config = _config(args)
-    result = build(config, search_index=not args.no_search)
+    cache = open_cache(config, enabled=not args.no_cache)
+    try:
+        result = build(config, cache, search_index=not args.no_search)
+        if cache is not None:
+            cache.save()
+    finally:
+        if cache is not None:  # warnings about the cache itself: not the content's fault
+            _print_diagnostics(cache.diagnostics)
     _print_diagnostics(result.diagnostics)
     pages = sum(1 for o in result.outputs if o.path.endswith(".html"))
     print(
@@ -188,6 +196,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from generator.cache import open_cache
+    from generator.serve import run
+
+    root = Path(args.root).resolve()
+    base_path = args.base_path
+    if base_path is not None:
+        base_path = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
+    try:
+        cache_config = _config(args)
+    except DigestError:  # the server starts anyway and shows the error over the page
+        from generator.config import Config
+
+        cache_config = Config(root=root)
+    cache = open_cache(cache_config, enabled=not args.no_cache)
+    if cache is not None:
+        _print_diagnostics(cache.diagnostics)
+    return run(
+        root,
+        lambda: _config(args),
+        args.host,
+        args.port,
+        base_path,
+        cache,
+        open_browser=args.open,
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="digest", description="Build an annotated news digest from Markdown content."
@@ -203,6 +239,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", help="override base_url (e.g. https://user.github.io/repo/)")
     build.add_argument(
         "--no-search", action="store_true", help="do not build the Pagefind search index"
+    )
+    build.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the build cache"
     )
     build.add_argument(
         "--timings", metavar="FILE", help="write the seconds spent in each stage to FILE (JSON)"
@@ -221,6 +260,18 @@ def make_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", help="the new project folder (must be empty or not exist)")
     init.add_argument("--title", default="News Digest", help="the digest's title")
     init.set_defaults(func=cmd_init)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="build, serve and rebuild on change, with live reload"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free)")
+    serve.add_argument(
+        "--base-path", help="serve under this path, e.g. /repo/ (default: base_url's path)"
+    )
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    serve.set_defaults(func=cmd_serve)
 
     ingest = sub.add_parser("ingest", parents=[common], help="turn seed .txt files into articles")
     ingest.add_argument("paths", nargs="*", help="seed files or folders (default: seeds/)")

@@ -132,8 +132,11 @@ def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnosti
     return found, problems
 
 
-def load_document(path: Path, kind: str, root: Path) -> Document:
-    """Read one content file, or raise DigestError naming it."""
+def load_document(path: Path, kind: str, root: Path, cache=None) -> Document:
+    """Read one content file, or raise DigestError naming it.
+
+    With a `cache.Cache`, the front matter of unchanged text is not parsed again.
+    """
     name = rel(path, root)
     raw = _read_bytes(path, root)
     text = _decode(raw, path, root)
@@ -141,7 +144,10 @@ def load_document(path: Path, kind: str, root: Path) -> Document:
         raise DigestError([error(name, 1, "file is empty: add front matter and text, or delete")])
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
-        meta, meta_lines, body, body_line = split(text)
+        if cache is None:
+            meta, meta_lines, body, body_line = split(text)
+        else:
+            meta, meta_lines, body, body_line = cache.memo("split", text, lambda: split(text))
     except FrontMatterError as exc:
         raise DigestError([error(name, exc.line, exc.message)]) from None
     return Document(
@@ -156,7 +162,9 @@ def load_document(path: Path, kind: str, root: Path) -> Document:
     )
 
 
-def load_content(config: config_mod.Config) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
+def load_content(
+    config: config_mod.Config, cache=None
+) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
     """All documents under content/, by kind, each list sorted by path."""
     documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
     problems: list[Diagnostic] = []
@@ -165,7 +173,7 @@ def load_content(config: config_mod.Config) -> tuple[dict[str, list[Document]], 
         problems.extend(found_problems)
         for path in paths:
             try:
-                documents[kind].append(load_document(path, kind, config.root))
+                documents[kind].append(load_document(path, kind, config.root, cache))
             except DigestError as exc:
                 problems.extend(exc.diagnostics)
     return documents, problems

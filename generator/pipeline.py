@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from generator import archive, entity_index, load, markup, publish, search
 from generator import articles as articles_mod
+from generator import cache as cache_mod
 from generator import entities as entities_mod
 from generator import notes as notes_mod
 from generator import stories as stories_mod
@@ -67,8 +68,8 @@ class _Timer:
         self._start = now
 
 
-def load_articles(config: Config) -> tuple[list[Article], dict, list[Diagnostic]]:
-    documents, problems = load.load_content(config)
+def load_articles(config: Config, cache=None) -> tuple[list[Article], dict, list[Diagnostic]]:
+    documents, problems = load.load_content(config, cache)
     articles: list[Article] = []
     for doc in documents["articles"]:
         article, found = articles_mod.from_document(doc)
@@ -85,18 +86,25 @@ def parse_articles(
     articles: list[Article],
     notes: list[notes_mod.Note] = (),
     registry: entities_mod.Registry | None = None,
+    cache=None,
+    context: str = "",
 ) -> dict[str, Parsed]:
     # Order matters: entity links and quote spans first; notes_plugin must stay the last
     # plugin, as it anchors on the text the other rules leave in text tokens.
     plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
     md = markup.make_markdown(config, (*plugins, quotes_plugin, notes_plugin))
     by_article = notes_mod.for_articles(notes)
-    return {
-        article.id: markup.render(
-            md, article.body, {"article": article.id, "notes": by_article.get(article.id, ())}
-        )
-        for article in articles
-    }
+
+    def parse(article: Article) -> Parsed:
+        inputs = {"article": article.id, "notes": by_article.get(article.id, ())}
+        return markup.render(md, article.body, inputs)
+
+    if cache is not None:  # `context`: cache.context_key, covers notes and the registry
+        return {
+            article.id: cache.memo("parse", (context, article), lambda a=article: parse(a))
+            for article in articles
+        }
+    return {article.id: parse(article) for article in articles}
 
 
 def load_notes(config: Config, documents: dict, articles: list[Article], registry=None):
@@ -129,20 +137,27 @@ def _quotes_by_article(quotes) -> dict[str, list[str]]:
     return found
 
 
-def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
-    """Load, parse, link and render everything; raise DigestError on any error."""
+def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str, float]]:
+    """Load, parse, link and render everything; raise DigestError on any error.
+
+    `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
+    their inputs; the outputs are byte-identical with and without it.
+    """
     timer = _Timer()
-    renderer = Renderer(config)
+    if cache is not None:
+        cache.start_build()
+    renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
     renderer.check_templates()
     timer.lap("templates")
-    articles, documents, problems = load_articles(config)
+    articles, documents, problems = load_articles(config, cache)
     registry, found = entities_mod.load_registry(documents["entities"])
     problems.extend(found)
     timer.lap("load")
     notes, found = load_notes(config, documents, articles, registry)
     problems.extend(found)
     raise_if_errors(problems)
-    parsed = parse_articles(config, articles, notes, registry)
+    context = cache_mod.context_key(config, documents, articles) if cache is not None else ""
+    parsed = parse_articles(config, articles, notes, registry, cache, context)
     timer.lap("parse")
     entities, mentions, found = entity_index.link(registry, articles, parsed)
     problems.extend(found)
@@ -190,7 +205,7 @@ def build_site(config: Config) -> tuple[Site, list[Output], dict[str, float]]:
     return site, outputs, timer.timings
 
 
-def build(config: Config, search_index: bool = False) -> BuildResult:
+def build(config: Config, cache=None, search_index: bool = False) -> BuildResult:
     """A whole build: everything in memory first, then one writer pass.
 
     Holds the project's build lock throughout, so a second build (or `serve` rebuild)
@@ -201,7 +216,7 @@ def build(config: Config, search_index: bool = False) -> BuildResult:
     diagnostics: list[Diagnostic] = []
     indexed = None
     with build_lock(config):
-        site, outputs, timings = build_site(config)
+        site, outputs, timings = build_site(config, cache)
         diagnostics.extend(site.diagnostics)
         start = time.perf_counter()
         writer = SiteWriter(config.output_path)

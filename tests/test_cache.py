@@ -1,0 +1,124 @@
+"""The build cache: keys, the persistent folder, corrupt and incompatible caches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from conftest import article, run_cli, write
+from markupsafe import Markup
+
+from generator import cache as cache_mod
+from generator.cache import Cache, Uncacheable, fingerprint
+from generator.load import read_config
+from generator.model import Heading
+from generator.pipeline import build
+
+
+def test_fingerprints_tell_equal_inputs_from_different_ones():
+    assert fingerprint({"a": [1, "x"]}) == fingerprint({"a": [1, "x"]})
+    assert fingerprint("<b>") != fingerprint(Markup("<b>"))  # escaped vs not: not the same
+    assert fingerprint({"a": 1, "b": 2}) != fingerprint({"b": 2, "a": 1})  # order shows
+    assert fingerprint(1) != fingerprint(1.0) != fingerprint(True)
+    assert fingerprint(dt.date(2023, 9, 13)) != fingerprint("2023-09-13")
+    assert fingerprint(Heading(2, "A", "a")) != fingerprint(Heading(2, "A", "b"))
+
+
+def test_functions_are_keyed_by_what_their_closure_captured():
+    def make(value):
+        return lambda: value
+
+    assert fingerprint(make(1)) == fingerprint(make(1))
+    assert fingerprint(make(1)) != fingerprint(make(2))
+
+
+def test_an_input_without_canonical_form_is_computed_every_time(tmp_path):
+    class Opaque:
+        pass
+
+    with pytest.raises(Uncacheable):
+        fingerprint(Opaque())
+    cache = Cache(None)
+    calls = []
+    for _ in range(2):
+        cache.memo("x", Opaque(), lambda: calls.append(1) or len(calls))
+    assert calls == [1, 1]
+
+
+def test_hits_hand_out_fresh_copies(tmp_path):
+    cache = Cache(tmp_path / "c")
+    first = cache.memo("x", "key", lambda: {"list": [1]})
+    first["list"].append(2)
+    assert cache.memo("x", "key", lambda: None) == {"list": [1]}
+
+
+def test_digest_build_reuses_the_cache_across_runs(project, capsys):
+    write(project, "content/articles/one.md", article(title="One", body="## Head\n\nText."))
+    assert run_cli(project, "build") == 0
+    first = (project / "site/articles/one/index.html").read_bytes()
+    assert (project / ".digest-cache/v1/manifest.json").is_file()
+    config = read_config(project)
+    cache = Cache(project / ".digest-cache")
+    build(config, cache)
+    assert cache.misses == {} and cache.hits["parse"] == 1 and cache.hits["page"] >= 3
+    assert (project / "site/articles/one/index.html").read_bytes() == first
+
+
+def test_no_cache_neither_reads_nor_writes_it(project):
+    write(project, "content/articles/one.md", article())
+    assert run_cli(project, "build", "--no-cache") == 0
+    # Only the build lock lives there without a cache (generator/buildlock.py).
+    assert not (project / ".digest-cache" / "v1").exists()
+
+
+def test_a_corrupt_entry_is_discarded_with_a_warning(project, capsys):
+    write(project, "content/articles/one.md", article(title="One"))
+    assert run_cli(project, "build") == 0
+    expected = (project / "site/articles/one/index.html").read_bytes()
+    entries = [p for p in (project / ".digest-cache/v1").rglob("*") if p.parent.name != "v1"]
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    (project / "site/articles/one/index.html").unlink()
+    capsys.readouterr()
+    assert run_cli(project, "build") == 0
+    err = capsys.readouterr().err
+    assert ".digest-cache/: warning: corrupt cache entry" in err
+    assert (project / "site/articles/one/index.html").read_bytes() == expected
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        ('{"format": 1, "generator": "0.0.1", "code": "old"}', "another version"),
+        ("not json at all", "corrupt or of an unknown format"),
+        ('{"format": 99}', "corrupt or of an unknown format"),
+        (None, "no readable manifest"),
+    ],
+)
+def test_an_incompatible_cache_is_discarded_with_a_warning(project, capsys, manifest, message):
+    write(project, "content/articles/one.md", article(title="One"))
+    assert run_cli(project, "build") == 0
+    path = project / ".digest-cache/v1/manifest.json"
+    if manifest is None:
+        path.unlink()
+    else:
+        path.write_text(manifest)
+    capsys.readouterr()
+    assert run_cli(project, "build") == 0
+    err = capsys.readouterr().err
+    assert f".digest-cache/: warning: the cache {message}" in err or message in err
+    found = json.loads(path.read_text())
+    assert found["code"] == cache_mod.code_fingerprint()  # rebuilt, now trusted again
+    assert run_cli(project, "build") == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_unused_entries_are_pruned(project):
+    write(project, "content/articles/one.md", article(title="One", body="First text."))
+    assert run_cli(project, "build") == 0
+    count = len(list((project / ".digest-cache/v1").rglob("*/*")))
+    for n in range(3):
+        write(project, "content/articles/one.md", article(title="One", body=f"Text {n}."))
+        assert run_cli(project, "build") == 0
+    assert len(list((project / ".digest-cache/v1").rglob("*/*"))) == count

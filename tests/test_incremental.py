@@ -1,0 +1,180 @@
+"""Incremental builds never trade correctness for speed (DESIGN.md convention 10).
+
+A property test applies random sequences of edits to a project (articles, notes,
+entities, stories, templates, static files, config; broken front matter; the cache
+reopened from disk or corrupted) and after every edit compares the cached, incremental
+`site/` with a clean build from scratch: byte for byte, file for file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from conftest import article, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.cache import Cache
+from generator.errors import DigestError
+from generator.load import read_config
+from generator.pipeline import build
+
+NAMES = ["alpha", "beta", "gamma", "delta"]
+TITLES = ["Summit in Vostochny", "Kim visits Putin", "Talks: <b>arms</b> & rockets", "Hello"]
+BODIES = [
+    "Plain text.",
+    "## A heading\n\nA *paragraph* with [a link](https://example.org).",
+    "First.\n\nSecond paragraph with `code` and **strong** words.\n\n## A heading\n\nThird.",
+    "> A quote from “Putin”.\n\n- one\n- two",
+]
+DATES = ["2023-09-13", "2023-09-14", "2022-01-01", ""]
+TEMPLATES = [
+    None,  # no override: the theme's own
+    "{% extends 'base.html' %}{% block main %}<h1>{{ article.title }}</h1>"
+    "{{ article.body }}<p>{{ article.word_count }}</p>{% endblock %}",
+    "{% extends 'base.html' %}{% block main %}<h2>{{ article.title | upper }}</h2>{% endblock %}",
+]
+CONFIGS = [
+    None,
+    "title: Digest One\n",
+    "title: Digest Two\nbase_url: /repo/\n",
+    "description: Something else\npage_size: 3\n",
+]
+
+name = st.sampled_from(NAMES)
+operation = st.one_of(
+    st.tuples(
+        st.just("article"),
+        name,
+        st.sampled_from(TITLES),
+        st.sampled_from(BODIES),
+        st.sampled_from(DATES),
+    ),
+    st.tuples(st.just("delete_article"), name),
+    st.tuples(st.just("rename_article"), name, name),
+    st.tuples(st.just("break_article"), name),
+    st.tuples(st.just("note"), name, st.sampled_from(BODIES)),
+    st.tuples(st.just("delete_note"), name),
+    st.tuples(st.just("entity"), name, st.sampled_from(TITLES)),
+    st.tuples(st.just("delete_entity"), name),
+    st.tuples(st.just("template"), st.sampled_from(range(len(TEMPLATES)))),
+    st.tuples(st.just("static"), st.sampled_from(["", "body{color:red}", "p{margin:0}"])),
+    st.tuples(st.just("config"), st.sampled_from(range(len(CONFIGS)))),
+    st.tuples(st.just("reopen_cache")),
+    st.tuples(st.just("corrupt_cache")),
+)
+
+
+def apply(root: Path, op: tuple) -> None:
+    kind = op[0]
+    articles = root / "content" / "articles"
+    if kind == "article":
+        _, slug, title, body, date = op
+        text = article(title=f'"{title}"', date=date, body=body)
+        write(root, f"content/articles/{slug}.md", text)
+    elif kind == "delete_article":
+        (articles / f"{op[1]}.md").unlink(missing_ok=True)
+    elif kind == "rename_article":
+        source = articles / f"{op[1]}.md"
+        if source.exists():
+            source.replace(articles / f"{op[2]}.md")
+    elif kind == "break_article":
+        write(root, f"content/articles/{op[1]}.md", "---\ntitle: [unclosed\n---\n\nBody.\n")
+    elif kind == "note":
+        write(root, f"content/notes/{op[1]}.md", f"---\ntarget: {op[1]}\n---\n\n{op[2]}\n")
+    elif kind == "delete_note":
+        (root / "content/notes" / f"{op[1]}.md").unlink(missing_ok=True)
+    elif kind == "entity":
+        write(root, f"content/entities/{op[1]}.md", f'---\nname: "{op[2]}"\ntype: person\n---\n')
+    elif kind == "delete_entity":
+        (root / "content/entities" / f"{op[1]}.md").unlink(missing_ok=True)
+    elif kind == "template":
+        path = root / "overrides/templates/article.html"
+        text = TEMPLATES[op[1]]
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            write(root, "overrides/templates/article.html", text)
+    elif kind == "static":
+        path = root / "overrides/static/extra.css"
+        if op[1]:
+            write(root, "overrides/static/extra.css", op[1])
+        else:
+            path.unlink(missing_ok=True)
+    elif kind == "config":
+        text = CONFIGS[op[1]]
+        if text is None:
+            (root / "digest.yaml").unlink(missing_ok=True)
+        else:
+            write(root, "digest.yaml", text)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def outcome(root: Path, cache: Cache | None, output_dir: str):
+    try:
+        config = replace(read_config(root), output_dir=output_dir)
+        build(config, cache)
+    except DigestError as exc:
+        return [str(d) for d in exc.diagnostics]
+    return None
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(operation, min_size=1, max_size=8))
+def test_incremental_site_is_byte_identical_to_a_clean_build(ops):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write(root, "content/articles/alpha.md", article(title="Alpha", body=BODIES[2]))
+        write(root, "content/articles/beta.md", article(title="Beta", body=BODIES[1]))
+        cache = Cache(root / ".digest-cache")
+        assert outcome(root, cache, "site") is None
+        for op in ops:
+            apply(root, op)
+            if op[0] == "reopen_cache":
+                cache.save()
+                cache = Cache(root / ".digest-cache")
+            elif op[0] == "corrupt_cache":
+                cache.save()
+                entries = sorted((root / ".digest-cache").rglob("*/*"))
+                for entry in entries[::3]:
+                    if entry.is_file() and entry.name != "manifest.json":
+                        entry.write_bytes(entry.read_bytes()[:-1] + b"!")
+                cache = Cache(root / ".digest-cache")
+            incremental = outcome(root, cache, "site")
+            shutil.rmtree(root / "clean", ignore_errors=True)
+            clean = outcome(root, None, "clean")
+            assert incremental == clean, op
+            if clean is None:
+                assert tree(root / "site") == tree(root / "clean"), op
+
+
+def test_an_edited_article_is_rebuilt_and_the_rest_reused(project):
+    write(project, "content/articles/one.md", article(title="One", body="First."))
+    write(project, "content/articles/two.md", article(title="Two", body="Second."))
+    cache = Cache(project / ".digest-cache")
+    config = read_config(project)
+    build(config, cache)
+    write(project, "content/articles/one.md", article(title="One", body="Changed."))
+    result = build(config, cache)
+    assert cache.misses["parse"] == 1 and cache.hits["parse"] == 1
+    assert "articles/one/index.html" in result.written
+    assert "articles/two/index.html" not in result.written
+    assert "Changed." in (project / "site/articles/one/index.html").read_text()
+    # A note may change how any article parses (plugins read notes): all re-parse.
+    write(project, "content/notes/n.md", "---\ntarget: one\nanchor: Text\n---\n\nA note.\n")
+    build(config, cache)
+    assert cache.misses["parse"] == 2
