@@ -40,11 +40,11 @@ from typing import Any, TypeVar
 from markupsafe import Markup
 
 import generator
+from generator.buildlock import LOCK_NAME
 from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.model import Output
 from generator.render import Renderer
-from generator.buildlock import LOCK_NAME
 
 FORMAT = 1
 MAGIC = b"NDC1"
