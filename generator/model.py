@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,11 +129,20 @@ class Site:
     stories: tuple[Story, ...] = ()
     comparisons: dict[str, Comparison] = field(default_factory=dict)
 
+    def derived(self, name: str, factory: Callable[[], Any]) -> Any:
+        """A lookup derived from this Site (e.g. articles by id), computed once per build.
+
+        Views call this instead of rebuilding the same index for every page; the memo
+        lives and dies with this Site object, so nothing leaks between builds.
+        """
+        memo = self.extra.setdefault("_derived", {})
+        if name not in memo:
+            memo[name] = factory()
+        return memo[name]
+
     def article(self, article_id: str) -> Article:
-        for article in self.articles:
-            if article.id == article_id:
-                return article
-        raise KeyError(article_id)
+        by_id = self.derived("articles_by_id", lambda: {a.id: a for a in self.articles})
+        return by_id[article_id]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def outlet_path(source: str) -> str:
 
 
 def quote_view(site: Site, quote: Quote, urls: Urls) -> dict[str, Any]:
-    titles = {a.id: a.title for a in site.articles}
+    titles = site.derived("article_titles", lambda: {a.id: a.title for a in site.articles})
     appearances = [
         {
             "source": a.source,
@@ -82,7 +82,15 @@ def entity_quotes(site: Site, entity_id: str, urls: Urls) -> list[dict[str, Any]
     """What an entity said, as quote views: for entity pages, with
     `{% for quote in quotes %}{% include "partials/quote-item.html" %}{% endfor %}`
     inside a `<ul class="quote-list">`."""
-    return [quote_view(site, q, urls) for q in site.quotes if q.speaker == entity_id]
+    by_speaker = site.derived("quotes_by_speaker", lambda: _by_speaker(site.quotes))
+    return [quote_view(site, q, urls) for q in by_speaker.get(entity_id, ())]
+
+
+def _by_speaker(quotes: Iterable[Quote]) -> dict[str | None, list[Quote]]:
+    found: dict[str | None, list[Quote]] = {}
+    for quote in quotes:
+        found.setdefault(quote.speaker, []).append(quote)
+    return found
 
 
 def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -116,11 +117,43 @@ def _order(article: Article) -> tuple:
     return (article.date.toordinal() if article.date else 0, article.id)
 
 
+# A word pair shared by more quotes than this says nothing about which quote is which.
+COMMON_PAIR = 64
+
+
+def _candidates(
+    words: list[str],
+    exact: dict[tuple[str, ...], list[int]],
+    by_pair: dict[tuple[str, str], list[int]],
+) -> list[int]:
+    """Groups this quote may join, in creation order: the same words, or (for quotes long
+    enough to be near-identical) groups sharing a fifth of its less common word pairs.
+
+    `similar` needs a 0.85 match ratio, so a near-identical wording shares most of its
+    word pairs with the group's; blocking on them keeps merging linear in the number of
+    quotes instead of comparing each quote with every group.
+    """
+    found = list(exact.get(tuple(words), ()))
+    if len(words) >= NEAR_MIN_WORDS:
+        counts: dict[int, int] = {}
+        pairs = set(itertools.pairwise(words))
+        for pair in pairs:
+            owners = by_pair.get(pair, ())
+            if len(owners) <= COMMON_PAIR:
+                for index in owners:
+                    counts[index] = counts.get(index, 0) + 1
+        needed = max(1, len(pairs) // 5)
+        found.extend(i for i, n in counts.items() if n >= needed and i not in found)
+    return sorted(found)
+
+
 def link_quotes(
     articles: Iterable[Article], parsed: Mapping[str, Parsed], resolve: Resolve | None = None
 ) -> tuple[Quote, ...]:
     """Every quote of every article, merged across articles (oldest article first)."""
     groups: list[dict] = []
+    exact: dict[tuple[str, ...], list[int]] = {}  # normalised words -> groups
+    by_pair: dict[tuple[str, str], list[int]] = {}  # word pair -> groups (blocking)
     for article in sorted(articles, key=_order):
         for found in parsed[article.id].quotes:
             key, is_entity = speaker_key(found.speaker_name, resolve)
@@ -134,7 +167,8 @@ def link_quotes(
                 speaker_name=found.speaker_name,
             )
             words = normal_words(found.text)
-            for group in groups:
+            for index in _candidates(words, exact, by_pair):
+                group = groups[index]
                 if same_speaker(found.speaker_name, key, group) and similar(words, group["words"]):
                     group["appearances"].append(appearance)
                     longer = len((found.speaker_name or "").split()) > len(
@@ -145,6 +179,7 @@ def link_quotes(
                         group["name"] = found.speaker_name
                     break
             else:
+                index = len(groups)
                 groups.append(
                     {
                         "words": words,
@@ -154,6 +189,10 @@ def link_quotes(
                         "appearances": [appearance],
                     }
                 )
+                exact.setdefault(tuple(words), []).append(index)
+                if len(words) >= NEAR_MIN_WORDS:
+                    for pair in set(itertools.pairwise(words)):
+                        by_pair.setdefault(pair, []).append(index)
     used: set[str] = set()
     quotes = []
     for group in groups:
