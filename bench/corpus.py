@@ -164,11 +164,17 @@ def article_body(text: str) -> str:
 
 
 def pick_passage(body: str) -> str | None:
-    """A sentence copied exactly from a body paragraph (not a heading), 6+ words."""
+    """A sentence copied exactly from a body paragraph (not a heading), 6+ words, that
+    occurs once in the article (a repeated one would need a prefix/suffix)."""
     paragraphs = [p for p in body.split("\n\n") if p.strip() and not p.startswith("#")]
     for paragraph in paragraphs[1:] + paragraphs[:1]:
         for sentence in SENTENCE_END.split(paragraph.strip()):
-            if len(sentence.split()) >= 6 and "“" not in sentence and "”" not in sentence:
+            if (
+                len(sentence.split()) >= 6
+                and "“" not in sentence
+                and "”" not in sentence
+                and body.count(sentence) == 1
+            ):
                 return sentence
     return None
 
