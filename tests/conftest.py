@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from html.parser import HTMLParser
@@ -169,3 +170,16 @@ def _hypothesis_profiles() -> None:
 
 
 _hypothesis_profiles()
+
+
+# Debian's Chromium, for the browser tests (Playwright drives it; its own download is not
+# used). The flags keep it off the network and quiet in a sandboxed root session.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
-from conftest import article, write
+from conftest import CHROMIUM, CHROMIUM_ARGS, article, write
 from serving import Served, atomic_save
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = ["--headless=new", *CHROMIUM_ARGS]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import REPO, article, write
+from conftest import CHROMIUM_ARGS, REPO, article, write
 from injection import MARKDOWN, TEXT, build_corpus, check_html, check_site
 
 from generator.cli import main
@@ -126,9 +126,8 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+            args=CHROMIUM_ARGS,
+        )
         try:
             yield chromium
         finally:

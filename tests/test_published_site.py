@@ -24,7 +24,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
 import pytest
-from conftest import REPO, run_cli
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, run_cli
 from lxml import etree
 
 from generator.check import page_weight, scan
@@ -32,15 +32,6 @@ from generator.urls import Urls
 
 PREFIX = "/repo/"
 AXE = Path(os.environ.get("AXE_CORE_JS", REPO / ".node/node_modules/axe-core/axe.min.js"))
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
