@@ -22,23 +22,39 @@ def page_path(number: int) -> str:
     return "" if number == 1 else f"page/{number}/"
 
 
+PAGE_WINDOW = 2  # page links either side of the current one; first and last always shown
+
+
 def pagination(number: int, pages: int, urls: Urls) -> dict[str, Any]:
+    """Prev/next and a window of page links (1 … 4 5 [6] 7 8 … 500), so a page's size does
+    not grow with the number of pages. `gap` entries stand for the pages left out."""
+    shown = {1, pages, *range(number - PAGE_WINDOW, number + PAGE_WINDOW + 1)}
+    links: list[dict[str, Any]] = []
+    previous = 0
+    for n in sorted(p for p in shown if 1 <= p <= pages):
+        if n > previous + 1:
+            links.append({"gap": True})
+        links.append(
+            {"gap": False, "number": n, "url": urls.href(page_path(n)), "current": n == number}
+        )
+        previous = n
     return {
         "page": number,
         "pages": pages,
         "prev": urls.href(page_path(number - 1)) if number > 1 else "",
         "next": urls.href(page_path(number + 1)) if number < pages else "",
-        "links": [
-            {"number": n, "url": urls.href(page_path(n)), "current": n == number}
-            for n in range(1, pages + 1)
-        ],
+        "links": links,
     }
 
 
 def home_pages(
-    site: Site, renderer: Renderer, articles: Sequence[dict[str, Any]], **context: Any
+    site: Site,
+    renderer: Renderer,
+    articles: Sequence[dict[str, Any]],
+    first: dict[str, Any] | None = None,
 ) -> Iterable[Output]:
-    """The home page and its continuation pages, `page_size` articles each."""
+    """The home page and its continuation pages, `page_size` articles each; `first` is
+    context for the home page only (the latest stories)."""
     size = site.config.page_size
     pages = max(1, -(-len(articles) // size))
     for number in range(1, pages + 1):
@@ -48,7 +64,7 @@ def home_pages(
             "index.html",
             articles=chunk,
             pagination=pagination(number, pages, renderer.urls),
-            **context,
+            **((first or {}) if number == 1 else {}),
         )
 
 

@@ -1,4 +1,5 @@
-"""Quote pages: `quotes/` grouped by speaker, one page per outlet filter, one per quote.
+"""Quote pages: `quotes/` grouped by speaker, one page per outlet filter, and one per
+quote that several articles carry (`quote_index.has_page`).
 
 The outlet filter works without JavaScript: `quotes/outlets/<outlet>/` lists only the
 quotes that outlet carries (links at the top of every quotes page). Views are plain
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.model import Output, Quote, Site
-from generator.quote_index import diff_words, normal_words, quotes_data
+from generator.quote_index import diff_words, has_page, normal_words, quotes_data
 from generator.render import Renderer, json_output
 from generator.text import slugify
 from generator.urls import Urls
@@ -50,7 +51,7 @@ def quote_view(site: Site, quote: Quote, urls: Urls) -> dict[str, Any]:
             )
     return {
         "id": quote.id,
-        "url": urls.url_for("quote", quote.id),
+        "url": urls.url_for("quote", quote.id) if has_page(quote) else None,
         "text": quote.text,
         "kind": quote.kind,
         "speaker_name": quote.speaker_name,
@@ -117,7 +118,7 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             outlet=source,
             count=len(chosen),
         )
-    for quote in site.quotes:
+    for quote in filter(has_page, site.quotes):
         yield renderer.page(
             urls.path("quote", quote.id), "quote.html", quote=quote_view(site, quote, urls)
         )

@@ -218,12 +218,27 @@ def quotes_by(quotes: Iterable[Quote], speaker: str) -> list[Quote]:
     return [q for q in quotes if q.speaker == speaker]
 
 
+def has_page(quote: Quote) -> bool:
+    """A quote gets its own page (`quotes/<id>/`) when several articles carry it: the page
+    compares their wording. A quote only one article carries is its passage there, and an
+    anchor (`#<id>`) in the `quotes/` listing."""
+    return len(quote.appearances) > 1
+
+
+def quote_url(quote: Quote, url_for: Callable[..., str]) -> str:
+    """The quote's page, or (carried once) the passage in its article."""
+    if has_page(quote):
+        return url_for("quote", quote.id)
+    first = quote.appearances[0]
+    return url_for("article", first.article, first.anchor)
+
+
 def quotes_data(quotes: Iterable[Quote], url_for: Callable[..., str]) -> list[dict]:
     """`site/data/quotes.json`."""
     return [
         {
             "id": q.id,
-            "url": url_for("quote", q.id),
+            "url": quote_url(q, url_for),
             "text": q.text,
             "kind": q.kind,
             "speaker": q.speaker,

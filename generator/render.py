@@ -21,6 +21,7 @@ from generator.model import Article, Output, Site
 from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
+HOME_STORIES = 10  # stories on the home page; the rest are on stories/
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
 
@@ -137,7 +138,9 @@ class Renderer:
 
 
 def json_output(path: str, data: Any) -> Output:
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    # Compact: the data files grow with the corpus (stories.json holds every comparison),
+    # and without `indent` the json module uses its C encoder.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     return Output(path, (text + "\n").encode("utf-8"))
 
 
@@ -204,8 +207,10 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     articles = [article_summary(a, urls) for a in site.articles]
     from generator.archive import home_pages  # paginated home (page_size per page)
 
-    stories = story_views.story_summaries(site, urls)
-    yield from home_pages(site, renderer, articles, stories=stories)
+    # The home page shows the latest stories (newest first) and links to all of them.
+    latest = story_views.story_summaries(site, urls, limit=HOME_STORIES)
+    first = {"stories": latest, "stories_total": len(site.stories)}
+    yield from home_pages(site, renderer, articles, first)
     for article in site.articles:
         yield renderer.page(
             urls.path("article", article.slug),

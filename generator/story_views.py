@@ -68,8 +68,8 @@ def story_summary(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
     }
 
 
-def story_summaries(site: Site, urls: Urls) -> list[dict[str, Any]]:
-    return [story_summary(site, s, urls) for s in site.stories]
+def story_summaries(site: Site, urls: Urls, limit: int | None = None) -> list[dict[str, Any]]:
+    return [story_summary(site, s, urls) for s in site.stories[:limit]]
 
 
 # Story page ------------------------------------------------------------------------------

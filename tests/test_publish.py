@@ -197,3 +197,34 @@ def test_json_ld_entities_hook_gives_same_as_links():
             "sameAs": ["https://www.wikidata.org/wiki/Q1136599"],
         }
     ]
+
+
+def test_pagination_links_a_window_not_every_page(project):
+    write(project, "digest.yaml", "page_size: 1\n")
+    for i in range(12):
+        write(project, f"content/articles/a{i:02d}.md", article(title=f"A {i}", date="2023-09-01"))
+    assert run_cli(project, "build", "--no-search") == 0
+    middle = page(project / "site", "page/6/index.html")
+    numbered = [a["href"] for a in middle.find_all("a") if a["href"].startswith("/page/")]
+    numbered += [a["href"] for a in middle.find_all("a") if a["href"] == "/"]
+    expected = {"/", "/page/4/", "/page/5/", "/page/6/", "/page/7/", "/page/8/", "/page/12/"}
+    assert set(numbered) == expected
+    assert middle.text.count("…") == 2  # the gaps 2-3 and 9-11
+    current = [a for a in middle.find_all("a") if a.get("aria-current") == "page"]
+    assert [a["href"] for a in current] == ["/page/6/"]
+
+
+def test_home_lists_the_latest_stories_and_links_to_all(project):
+    write(project, "digest.yaml", "page_size: 5\n")
+    for i in range(14):
+        date = f"2023-09-{i + 1:02d}"
+        body = f"Story number {i} happened."
+        text = article(title=f"T {i}", date=date, body=body, story=f"story-{i:02d}")
+        write(project, f"content/articles/a{i:02d}.md", text)
+    assert run_cli(project, "build", "--no-search") == 0
+    home = page(project / "site", "index.html")
+    stories = [a["href"] for a in home.find_all("a") if a["href"].startswith("/stories/s")]
+    assert stories == [f"/stories/story-{i:02d}/" for i in range(13, 3, -1)]  # newest 10
+    assert "All 14 stories" in home.text and "/stories/" in home.links
+    later = page(project / "site", "page/2/index.html")
+    assert not [a for a in later.find_all("a") if a["href"].startswith("/stories/s")]

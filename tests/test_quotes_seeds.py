@@ -169,8 +169,16 @@ def test_outlet_filter_pages_list_only_that_outlet(bundled_site):
     assert "That's why we came here." in reuters.text
 
 
-def test_each_quote_has_a_page(bundled_site, quotes_json):
-    for quote in quotes_json:
+def test_each_quote_carried_by_several_articles_has_a_page(bundled_site, quotes_json):
+    shared = [q for q in quotes_json if len(q["appearances"]) > 1]
+    single = [q for q in quotes_json if len(q["appearances"]) == 1]
+    assert shared and single
+    for quote in single:  # its place is the passage itself (and its anchor in quotes/)
+        assert not (bundled_site / "quotes" / quote["id"]).exists()
+        first = quote["appearances"][0]
+        assert quote["url"] == f"/articles/{first['article']}/#{first['anchor']}"
+    for quote in shared:
+        assert quote["url"] == f"/quotes/{quote['id']}/"
         doc = page(bundled_site, f"quotes/{quote['id']}/index.html")
         assert fold(quote["text"]) in fold(doc.text)
         assert len([link for link in doc.links if "/articles/" in link]) == len(
