@@ -57,7 +57,7 @@ def home_pages(
     context for the home page only (the latest stories)."""
     size = site.config.page_size
     pages = max(1, -(-len(articles) // size))
-    for number in range(1, pages + 1):
+    for number in renderer.each(range(1, pages + 1)):
         chunk = list(articles[(number - 1) * size : number * size])
         yield renderer.page(
             page_path(number),
@@ -96,8 +96,9 @@ def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         }
         for key in keys
     ]
-    yield renderer.page("archive/", "archive.html", months=listing)
-    for position, key in enumerate(keys):
+    if renderer.claim():
+        yield renderer.page("archive/", "archive.html", months=listing)
+    for position, key in renderer.each(enumerate(keys)):
         newer = listing[position - 1] if position > 0 else None
         older = listing[position + 1] if position + 1 < len(listing) else None
         yield renderer.page(

@@ -50,6 +50,7 @@ FORMAT = 1
 MAGIC = b"NDC1"
 PACKAGE = Path(generator.__file__).resolve().parent
 T = TypeVar("T")
+MISSING = object()  # `Cache.lookup` found nothing
 
 
 class Uncacheable(TypeError):
@@ -294,11 +295,22 @@ class Cache:
 
     def memo(self, namespace: str, parts: Any, compute: Callable[[], T]) -> T:
         """`compute()`, or the stored result for the same namespace and inputs."""
+        key, value = self.lookup(namespace, parts)
+        if value is not MISSING:
+            return value
+        value = compute()
+        if key is not None:
+            self.store(key, value)
+        return value
+
+    def lookup(self, namespace: str, parts: Any) -> tuple[str | None, Any]:
+        """(key, stored value) or (key, MISSING); the key is None for inputs that cannot
+        be cached. For stages that compute their misses together (in parallel)."""
         try:
             key = self.key(namespace, parts)
         except Uncacheable:
             self.misses[namespace] = self.misses.get(namespace, 0) + 1
-            return compute()
+            return None, MISSING
         self.used.add(key)
         payload = self._read(key)
         if payload is not None:
@@ -309,12 +321,24 @@ class Cache:
                 self.memory.pop(key, None)
             else:
                 self.hits[namespace] = self.hits.get(namespace, 0) + 1
-                return value
+                return key, value
         self.misses[namespace] = self.misses.get(namespace, 0) + 1
-        value = compute()
+        return key, MISSING
+
+    def store(self, key: str, value: Any) -> None:
         self.memory[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self.dirty.add(key)
-        return value
+
+    def report(self) -> tuple[set[str], dict[str, int], dict[str, int]]:
+        """What a build worker used (its new entries are saved by the worker itself)."""
+        return self.used, self.hits, self.misses
+
+    def merge_report(self, report: tuple[set[str], dict[str, int], dict[str, int]]) -> None:
+        used, hits, misses = report
+        self.used |= used
+        for mine, theirs in ((self.hits, hits), (self.misses, misses)):
+            for name, count in theirs.items():
+                mine[name] = mine.get(name, 0) + count
 
     def start_build(self) -> None:
         self.used = set()

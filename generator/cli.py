@@ -75,9 +75,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         if cache is not None:  # warnings about the cache itself: not the content's fault
             _print_diagnostics(cache.diagnostics)
     _print_diagnostics(result.diagnostics)
-    pages = sum(1 for o in result.outputs if o.path.endswith(".html"))
+    pages = sum(1 for path in result.files if path.endswith(".html"))
     print(
-        f"built {pages} pages ({len(result.outputs)} files, {len(result.written)} changed, "
+        f"built {pages} pages ({len(result.files)} files, {len(result.written)} changed, "
         f"{len(result.removed)} removed) into {config.output_dir}/ in "
         f"{sum(result.timings.values()):.2f}s"
     )
@@ -318,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an internal error: a bug, not the user's fault
         if args.debug:
             traceback.print_exc()
+            if getattr(exc, "detail", ""):  # a build worker's own traceback
+                print(exc.detail, file=sys.stderr)
         else:
             message = _terminal_safe(f"{type(exc).__name__}: {exc}")
             print(f"internal error: {message}", file=sys.stderr)

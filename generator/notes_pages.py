@@ -174,7 +174,10 @@ def _json(path: str, data: Any) -> Output:
 
 def notes_pages(site: Site, renderer: Any) -> Iterable[Output]:
     urls = renderer.urls
-    views = [note_view(n, site, urls) for n in site.notes]
-    yield renderer.page(Urls.path("page", "notes"), "notes.html", notes=views)
-    yield _json("data/notes.json", notes_data(site, urls))
-    yield _json("data/annotations.jsonld", annotations_data(site, urls))
+    if renderer.claim():
+        views = [note_view(n, site, urls) for n in site.notes]
+        yield renderer.page(Urls.path("page", "notes"), "notes.html", notes=views)
+    if renderer.claim():
+        yield _json("data/notes.json", notes_data(site, urls))
+    if renderer.claim():
+        yield _json("data/annotations.jsonld", annotations_data(site, urls))

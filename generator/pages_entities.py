@@ -243,12 +243,15 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         return
     urls = renderer.urls
     md = markup.make_markdown(site.config)
-    for entity in site.entities.entities:
+    for entity in renderer.each(site.entities.entities):
         yield renderer.page(
             urls.path("entity", entity.id),
             "entity.html",
             entity=entity_view(site, entity, urls, md),
         )
-    yield renderer.page("entities/", "entities.html", groups=index_view(site, urls))
-    yield json_output("data/entities.json", entities_data(site, urls))
-    yield json_output("data/entity-cards.json", cards_data(site, urls))
+    if renderer.claim():
+        yield renderer.page("entities/", "entities.html", groups=index_view(site, urls))
+    if renderer.claim():
+        yield json_output("data/entities.json", entities_data(site, urls))
+    if renderer.claim():
+        yield json_output("data/entity-cards.json", cards_data(site, urls))

@@ -100,15 +100,16 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     filters = [{"name": "All outlets", "path": "quotes/"}] + [
         {"name": source, "path": outlet_path(source)} for source in outlets
     ]
-    yield renderer.page(
-        "quotes/",
-        "quotes.html",
-        groups=speaker_groups(site, site.quotes, urls),
-        filters=filters,
-        outlet=None,
-        count=len(site.quotes),
-    )
-    for source in outlets:
+    if renderer.claim():
+        yield renderer.page(
+            "quotes/",
+            "quotes.html",
+            groups=speaker_groups(site, site.quotes, urls),
+            filters=filters,
+            outlet=None,
+            count=len(site.quotes),
+        )
+    for source in renderer.each(outlets):
         chosen = [q for q in site.quotes if any(a.source == source for a in q.appearances)]
         yield renderer.page(
             outlet_path(source),
@@ -118,8 +119,9 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             outlet=source,
             count=len(chosen),
         )
-    for quote in filter(has_page, site.quotes):
+    for quote in renderer.each(filter(has_page, site.quotes)):
         yield renderer.page(
             urls.path("quote", quote.id), "quote.html", quote=quote_view(site, quote, urls)
         )
-    yield json_output("data/quotes.json", quotes_data(site.quotes, urls.url_for))
+    if renderer.claim():
+        yield json_output("data/quotes.json", quotes_data(site.quotes, urls.url_for))

@@ -12,14 +12,15 @@ from generator.story_views import stories_data, story_summaries, story_view
 
 def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
-    yield renderer.page(
-        urls.path("page", "stories"), "stories.html", stories=story_summaries(site, urls)
-    )
-    for story in site.stories:
+    if renderer.claim():
+        summaries = story_summaries(site, urls)
+        yield renderer.page(urls.path("page", "stories"), "stories.html", stories=summaries)
+    for story in renderer.each(site.stories):
         yield renderer.page(
             urls.path("story", story.id),
             "story.html",
             story=story_view(site, story, urls),
             notes=target_notes_view(site, "story", story.id, urls),
         )
-    yield json_output("data/stories.json", stories_data(site, urls))
+    if renderer.claim():
+        yield json_output("data/stories.json", stories_data(site, urls))

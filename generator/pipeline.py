@@ -2,15 +2,18 @@
 
     load -> articles -> parse -> link -> render -> write
 
-Nothing is rendered until the whole Site is linked, nothing written until every output
-is rendered (DESIGN.md convention 1). `build_site` stops before writing, so `digest
-check` and tests can inspect a build in memory.
+Nothing is rendered until the whole Site is linked, and nothing reaches `site/` until
+every output is rendered (DESIGN.md convention 1): `build` streams each output into a
+staging folder as it is rendered (so pages are never all in memory) and publishes the
+folder whole. `build_site` keeps everything in memory and writes nothing, so `digest
+check` and tests can inspect a build. Parsing, story comparison and rendering are shared
+between processes (`parallel.Workers`), with results merged in input order.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from generator import archive, entity_index, load, markup, publish, search
@@ -28,6 +31,7 @@ from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
+from generator.parallel import Workers, default_workers
 from generator.quote_index import link_quotes
 from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
@@ -49,7 +53,7 @@ PAGE_PRODUCERS: tuple[PageProducer, ...] = (
 @dataclass
 class BuildResult:
     site: Site
-    outputs: list[Output]
+    files: list[str]  # every output path, sorted
     diagnostics: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
@@ -88,23 +92,38 @@ def parse_articles(
     registry: entities_mod.Registry | None = None,
     cache=None,
     context: str = "",
+    workers: Workers | None = None,
 ) -> dict[str, Parsed]:
     # Order matters: entity links and quote spans first; notes_plugin must stay the last
     # plugin, as it anchors on the text the other rules leave in text tokens.
     plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
     md = markup.make_markdown(config, (*plugins, quotes_plugin, notes_plugin))
     by_article = notes_mod.for_articles(notes)
+    workers = workers or Workers(1)
 
     def parse(article: Article) -> Parsed:
         inputs = {"article": article.id, "notes": by_article.get(article.id, ())}
         return markup.render(md, article.body, inputs)
 
-    if cache is not None:  # `context`: cache.context_key, covers notes and the registry
-        return {
-            article.id: cache.memo("parse", (context, article), lambda a=article: parse(a))
-            for article in articles
-        }
-    return {article.id: parse(article) for article in articles}
+    if cache is None:
+        return dict(zip((a.id for a in articles), workers.map(parse, articles), strict=True))
+    # `context`: cache.context_key, covers notes and the registry. Hits come from the
+    # cache; the misses are parsed together (in parallel) and stored.
+    parsed: dict[str, Parsed] = {}
+    missing: list[tuple[str | None, Article]] = []
+    for article in articles:
+        key, value = cache.lookup("parse", (context, article))
+        if value is cache_mod.MISSING:
+            missing.append((key, article))
+        else:
+            parsed[article.id] = value
+    for (key, article), value in zip(
+        missing, workers.map(parse, [a for _, a in missing]), strict=True
+    ):
+        if key is not None:
+            cache.store(key, value)
+        parsed[article.id] = value
+    return {a.id: parsed[a.id] for a in articles}
 
 
 def load_notes(config: Config, documents: dict, articles: list[Article], registry=None):
@@ -137,13 +156,11 @@ def _quotes_by_article(quotes) -> dict[str, list[str]]:
     return found
 
 
-def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str, float]]:
-    """Load, parse, link and render everything; raise DigestError on any error.
-
-    `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
-    their inputs; the outputs are byte-identical with and without it.
-    """
+def link_site(config: Config, cache=None, workers: Workers | None = None):
+    """Load, parse and link everything: (Site, Renderer, stage timings). Raises
+    DigestError on any error, before anything is rendered."""
     timer = _Timer()
+    workers = workers or Workers(1)
     if cache is not None:
         cache.start_build()
     renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
@@ -157,7 +174,7 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
     problems.extend(found)
     raise_if_errors(problems)
     context = cache_mod.context_key(config, documents, articles) if cache is not None else ""
-    parsed = parse_articles(config, articles, notes, registry, cache, context)
+    parsed = parse_articles(config, articles, notes, registry, cache, context, workers)
     timer.lap("parse")
     entities, mentions, found = entity_index.link(registry, articles, parsed)
     problems.extend(found)
@@ -175,6 +192,7 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
         entities_by_article=by_article,
         entity_names={e.id: e.name for e in registry.entities},
         quotes_by_article=_quotes_by_article(quotes),
+        mapper=workers.map,
     )
     problems.extend(found)
     timer.lap("stories")
@@ -190,40 +208,101 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
         stories=stories,
         comparisons=comparisons,
     )
-    outputs: list[Output] = []
+    return site, renderer, timer.timings
+
+
+def render_site(site: Site, renderer: Renderer) -> Iterator[Output]:
+    """Every output but those made from all the others (`publish.finish_outputs`), one at
+    a time: the caller writes each as it comes, so pages are never all in memory. Only the
+    units this process `claim`s are made (all of them in a single process)."""
     for producer in PAGE_PRODUCERS:
-        outputs.extend(producer(site, renderer))
+        yield from producer(site, renderer)
     for site_path, source in renderer.static_files():
-        outputs.append(Output(site_path, load.read_theme_file(source)))
-    outputs.append(Output(".nojekyll", b""))
-    outputs.extend(publish.finish_outputs(site, renderer, outputs))  # sitemap, robots
-    timer.lap("render")
+        if renderer.claim():
+            yield Output(site_path, load.read_theme_file(source))
+    if renderer.claim():
+        yield Output(".nojekyll", b"")
+
+
+def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str, float]]:
+    """The whole build in memory, nothing written (for `digest check` and tests).
+
+    `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
+    their inputs; the outputs are byte-identical with and without it.
+    """
+    site, renderer, timings = link_site(config, cache)
+    start = time.perf_counter()
+    outputs = list(render_site(site, renderer))
+    pages = [o.path for o in outputs if publish.in_sitemap(o)]
+    outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
+    timings["render"] = time.perf_counter() - start
     paths = [o.path for o in outputs]
     if len(paths) != len(set(paths)):
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         raise DigestError([error(p, None, "two pages want this output path") for p in dupes])
-    return site, outputs, timer.timings
+    return site, outputs, timings
 
 
-def build(config: Config, cache=None, search_index: bool = False) -> BuildResult:
-    """A whole build: everything in memory first, then one writer pass.
+def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Workers, cache=None):
+    """Render every output straight into the writer's staging folder, shared between the
+    worker processes; returns the written paths, sorted (and adds them to `writer`)."""
 
-    Holds the project's build lock throughout, so a second build (or `serve` rebuild)
-    cannot interleave with this one; the writer stages the site and swaps it in whole.
-    With `search_index` (and `search: true`), Pagefind indexes the staged site before the
-    swap, so the published site and its search index always belong together.
+    def job(index: int, count: int):
+        renderer.set_share(index, count)
+        if index and cache is not None:  # a child: count only its own hits and misses
+            cache.hits, cache.misses = {}, {}
+        written, sitemap = [], []
+        for output in render_site(site, renderer):
+            writer.write(output.path, output.data)
+            written.append(output.path)
+            if publish.in_sitemap(output):
+                sitemap.append(output.path)
+        if not index:
+            return written, sitemap, None
+        if cache is not None:  # a child's new cache entries would die with it
+            cache.save(prune=False)
+        changed = writer.changed
+        return written, sitemap, (changed, cache.report() if cache is not None else None)
+
+    writer.staged_site()  # one staging folder, made before any worker starts
+    shares = workers.run(job)
+    all_sitemap: list[str] = []
+    for written, sitemap, child in shares:
+        all_sitemap.extend(sitemap)
+        if child is None:
+            continue
+        changed, report = child
+        writer.adopt(written, changed)
+        if report is not None and cache is not None:
+            cache.merge_report(report)
+    renderer.set_share(0, 1)
+    for output in publish.finish_outputs(site, renderer, all_sitemap):  # sitemap, robots
+        writer.write(output.path, output.data)
+    return sorted(writer.written)
+
+
+def build(config: Config, cache=None, search_index: bool = False, workers=None) -> BuildResult:
+    """A whole build: load, parse and link everything, then render each output straight
+    into a staging folder, then publish the folder whole.
+
+    Nothing reaches `site/` until every output is rendered (DESIGN.md convention 1, kept by
+    the staged swap rather than by holding every page in memory). Holds the project's
+    build lock throughout, so a second build (or `serve` rebuild) cannot interleave with
+    this one. With `search_index` (and `search: true`), Pagefind indexes the staged site
+    before the swap, so the published site and its search index always belong together.
+    `workers` (default: every core) share parsing, comparing and rendering.
     """
     diagnostics: list[Diagnostic] = []
     indexed = None
+    workers = workers or Workers(default_workers())
     with build_lock(config):
-        site, outputs, timings = build_site(config, cache)
+        site, renderer, timings = link_site(config, cache, workers)
         diagnostics.extend(site.diagnostics)
         start = time.perf_counter()
         writer = SiteWriter(config.output_path)
         try:
-            for output in outputs:
-                writer.write(output.path, output.data)
-            timings["write"] = time.perf_counter() - start
+            files = render_into(writer, site, renderer, workers, cache)
+            timings["render"] = time.perf_counter() - start
             if search_index and config.search:
                 start = time.perf_counter()
                 indexed, problems = search.build_index(writer.staged_site())
@@ -231,16 +310,16 @@ def build(config: Config, cache=None, search_index: bool = False) -> BuildResult
                 timings["search"] = time.perf_counter() - start
             start = time.perf_counter()
             removed = writer.finish()
-            timings["write"] += time.perf_counter() - start
+            timings["write"] = time.perf_counter() - start
         except BaseException:
             writer.abort()
             raise
     return BuildResult(
         site=site,
-        outputs=outputs,
+        files=files,
         diagnostics=diagnostics,
         timings=timings,
-        written=writer.changed,
+        written=sorted(writer.changed),
         removed=removed,
         indexed=indexed,
     )

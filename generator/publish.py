@@ -11,7 +11,7 @@ are made only when `base_url` is absolute; `digest check` warns when it is not.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from generator.errors import Diagnostic, warning
@@ -35,9 +35,9 @@ def feed_url(urls: Urls) -> str | None:
 def publish_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     config = site.config
     urls = renderer.urls
-    if config.cname:
+    if config.cname and renderer.claim():
         yield Output("CNAME", (config.cname.strip() + "\n").encode("ascii", "ignore"))
-    if urls.absolute_base:
+    if urls.absolute_base and renderer.claim():
         yield article_feed(
             site,
             urls,
@@ -72,19 +72,18 @@ def _page_url(output_path: str) -> str:
     return output_path
 
 
-def sitemap_paths(outputs: Sequence[Output]) -> list[str]:
-    """Site paths of every indexable HTML page, sorted."""
-    return sorted(
-        _page_url(o.path)
-        for o in outputs
-        if o.path.endswith(".html") and o.path != "404.html" and not _NOINDEX.search(o.data[:4096])
-    )
+def in_sitemap(output: Output) -> bool:
+    """An indexable HTML page: not the 404 page, not marked `noindex`. Decided as each
+    output is written, so the sitemap needs only the paths, not every page in memory."""
+    path = output.path
+    return path.endswith(".html") and path != "404.html" and not _NOINDEX.search(output.data[:4096])
 
 
-def sitemap(site: Site, urls: Urls, outputs: Sequence[Output]) -> Output:
+def sitemap(site: Site, urls: Urls, pages: Iterable[str]) -> Output:
+    """`pages`: the output paths of the pages `in_sitemap`."""
     lastmod = {urls.path("article", a.slug): a.date.isoformat() for a in site.articles if a.date}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    for path in sitemap_paths(outputs):
+    for path in sorted(_page_url(p) for p in pages):
         extra = f"<lastmod>{lastmod[path]}</lastmod>" if path in lastmod else ""
         lines.append(f"  <url><loc>{escape(urls.absolute(path))}</loc>{extra}</url>")
     lines.append("</urlset>")
@@ -98,10 +97,11 @@ def robots(urls: Urls) -> Output:
     return Output("robots.txt", ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def finish_outputs(site: Site, renderer: Renderer, outputs: Sequence[Output]) -> list[Output]:
-    """Outputs made from all the others: sitemap.xml and robots.txt."""
+def finish_outputs(site: Site, renderer: Renderer, pages: Iterable[str]) -> list[Output]:
+    """Outputs made from all the others: sitemap.xml (from the paths of the pages
+    `in_sitemap`) and robots.txt."""
     urls = renderer.urls
     made = [robots(urls)]
     if urls.absolute_base:
-        made.append(sitemap(site, urls, outputs))
+        made.append(sitemap(site, urls, pages))
     return made

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -21,6 +21,7 @@ from generator.model import Article, Output, Site
 from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
+T = TypeVar("T")
 HOME_STORIES = 10  # stories on the home page; the rest are on stories/
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -84,6 +85,24 @@ class Renderer:
         self.env.filters["date"] = lambda d: d.strftime("%-d %B %Y") if d else ""
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
         metadata.install(self.env, config, self.urls)
+
+    # Sharing the work between processes (see pipeline.render_into) ----------------------
+    # Every producer asks `claim()` before each unit of work (a page, a data file) and
+    # does it only when the answer is yes. All processes walk the same producers in the
+    # same order, so unit i goes to process i % n: each output is made exactly once.
+    share: tuple[int, int] = (0, 1)  # (this process, number of processes)
+    _slot = 0
+
+    def set_share(self, index: int, count: int) -> None:
+        self.share, self._slot = (index, count), 0
+
+    def claim(self) -> bool:
+        slot, self._slot = self._slot, self._slot + 1
+        return slot % self.share[1] == self.share[0]
+
+    def each(self, items: Iterable[T]) -> Iterator[T]:
+        """The items this process renders (all of them in a single process)."""
+        return (item for item in items if self.claim())
 
     def template_error(self, exc: Exception) -> DigestError:
         root = self.config.root
@@ -211,14 +230,16 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     latest = story_views.story_summaries(site, urls, limit=HOME_STORIES)
     first = {"stories": latest, "stories_total": len(site.stories)}
     yield from home_pages(site, renderer, articles, first)
-    for article in site.articles:
+    for article in renderer.each(site.articles):
         yield renderer.page(
             urls.path("article", article.slug),
             "article.html",
             article=article_view(site, article, urls),
         )
-    yield renderer.page("404.html", "404.html")
-    yield json_output("data/articles.json", articles_data(site, urls))
+    if renderer.claim():
+        yield renderer.page("404.html", "404.html")
+    if renderer.claim():
+        yield json_output("data/articles.json", articles_data(site, urls))
 
 
 def articles_data(site: Site, urls: Urls) -> list[dict[str, Any]]:

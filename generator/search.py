@@ -31,7 +31,8 @@ INDEX_DIR = "pagefind"
 
 
 def search_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
-    yield renderer.page(SEARCH_PATH, "search.html", search_enabled=site.config.search)
+    if renderer.claim():
+        yield renderer.page(SEARCH_PATH, "search.html", search_enabled=site.config.search)
 
 
 def pagefind_executable() -> Path | None:

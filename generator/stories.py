@@ -23,8 +23,9 @@ import math
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from generator import compare as compare_mod
 from generator import markup
@@ -264,10 +265,15 @@ def link(
     entities_by_article: Mapping[str, frozenset[str]] | None = None,
     entity_names: Mapping[str, str] | None = None,
     quotes_by_article: Mapping[str, Sequence[object]] | None = None,
+    mapper: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None = None,
 ) -> tuple[tuple[Story, ...], dict[str, compare_mod.Comparison], list[Diagnostic]]:
-    """Group articles into stories and compare each story's articles."""
+    """Group articles into stories and compare each story's articles. `mapper` is `map`
+    returning a list in input order (`parallel.Workers.map` shares the work)."""
+    mapper = mapper or (lambda fn, items: [fn(x) for x in items])
     md = markup.make_markdown(config)
-    sentences = {a.id: sentences_of(md, a) for a in articles}
+    sentences = dict(
+        zip((a.id for a in articles), mapper(lambda a: sentences_of(md, a), articles), strict=True)
+    )
     names = dict(entity_names or {})
     if entities_by_article is None:  # stand-in until the entity stage provides ids
         found = {a.id: capitalised_names(s.text for s in sentences[a.id]) for a in articles}
@@ -350,17 +356,18 @@ def link(
     stories.sort(
         key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
     )
-    comparisons = {
-        s.id: compare_mod.compare(
-            s.id,
-            {a: sentences[a] for a in s.articles},
-            s.articles,
+
+    def compare(story: Story) -> compare_mod.Comparison:
+        return compare_mod.compare(
+            story.id,
+            {a: sentences[a] for a in story.articles},
+            story.articles,
             entities_by_article=entities_by_article,
             entity_names=names,
             quotes_by_article=quotes_by_article,
         )
-        for s in stories
-    }
+
+    comparisons = dict(zip((s.id for s in stories), mapper(compare, stories), strict=True))
     return tuple(stories), comparisons, problems
 
 

@@ -77,6 +77,7 @@ class SiteWriter:
         self.written: set[str] = set()
         self.changed: list[str] = []
         self._staging_ready = False
+        self._pid = os.getpid()
 
     # Paths -------------------------------------------------------------------------------
     @property
@@ -103,7 +104,8 @@ class SiteWriter:
         return PurePosixPath(path)
 
     def _fail(self, path: str, exc: OSError) -> DigestError:
-        self.abort()
+        if os.getpid() == self._pid:  # a build worker leaves the staging folder to its parent
+            self.abort()
         return DigestError(
             [
                 error(
@@ -172,6 +174,20 @@ class SiteWriter:
             raise self._fail(path, exc) from None
         self.changed.append(path)
         return True
+
+    def adopt(self, written: list[str], changed: list[str]) -> None:
+        """Take over what a build worker process staged with its copy of this writer."""
+        twice = sorted(self.written.intersection(written))
+        if twice:
+            self.abort()
+            raise DigestError(
+                [
+                    error(p, None, "two pages want this output path: give one another slug")
+                    for p in twice
+                ]
+            )
+        self.written.update(written)
+        self.changed.extend(changed)
 
     def copy(self, path: str, source: Path) -> bool:
         return self.write(path, source.read_bytes())

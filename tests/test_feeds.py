@@ -126,7 +126,7 @@ def test_undated_articles_and_control_characters(project, atom_schema):
 def test_relative_base_url_makes_no_feed_or_sitemap(project):
     write(project, "content/articles/a.md", article())
     result = build(read_config(project))
-    paths = {o.path for o in result.outputs}
+    paths = set(result.files)
     assert "feed.xml" not in paths
     assert "sitemap.xml" not in paths
     robots = (project / "site" / "robots.txt").read_text()

@@ -1,0 +1,142 @@
+"""Use every core for per-article and per-page work, with results in input order.
+
+`Workers(n)` forks `n - 1` children (the parent does a share too). Each process runs the
+same function over its share of the items, `items[k::n]`, and the children send their
+results back pickled through a temporary file; `map` returns them in the order of
+`items`, so output never depends on scheduling (DESIGN.md convention 11). A `DigestError`
+raised in a child is raised again in the parent; any other failure in a child becomes a
+`WorkerFailed` (an internal error, exit 2), never a silent partial result.
+
+Forking is used only when it is safe and pays: on a POSIX system, in a process with a
+single thread (`digest build`; the dev server has threads, so its rebuilds stay serial,
+as `fork` with other threads running can deadlock the child), and when there are enough
+items. Children inherit the linked Site copy-on-write, so nothing is re-loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from generator.errors import DigestError
+
+T = TypeVar("T")
+R = TypeVar("R")
+MIN_ITEMS = 64  # below this, forking costs more than it saves
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process died or raised something other than a DigestError; `detail` is
+    the worker's traceback (printed by `--debug`)."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """Cores to use: `DIGEST_WORKERS` when set (1 turns forking off), else every core."""
+    value = os.environ.get("DIGEST_WORKERS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return available_cores()
+
+
+class Workers:
+    def __init__(self, count: int = 1):
+        self.count = max(1, count)
+
+    @property
+    def forking(self) -> bool:
+        return self.count > 1 and hasattr(os, "fork") and threading.active_count() == 1
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`[fn(x) for x in items]`, shared between the processes."""
+        if not self.forking or len(items) < MIN_ITEMS:
+            return [fn(x) for x in items]
+        shares = self.run(lambda k, n: [fn(x) for x in items[k::n]])
+        results: list[R] = [None] * len(items)  # type: ignore[list-item]
+        for k, share in enumerate(shares):
+            results[k :: len(shares)] = share
+        return results
+
+    def run(self, job: Callable[[int, int], R]) -> list[R]:
+        """`job(k, n)` in each of `n` processes (the parent is k = 0); their results."""
+        n = self.count if self.forking else 1
+        if n == 1:
+            return [job(0, 1)]
+        children: list[tuple[int, str]] = []
+        try:
+            for k in range(1, n):
+                fd, path = tempfile.mkstemp(prefix="digest-worker-")
+                os.close(fd)
+                pid = os.fork()
+                if pid == 0:  # the child: never returns
+                    _child(job, k, n, path)
+                children.append((pid, path))
+            results = [job(0, n)]
+            while children:
+                pid, path = children.pop(0)
+                results.append(_collect(pid, path))
+            return results
+        finally:
+            for pid, path in children:  # the parent failed first: stop the others
+                try:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+                _unlink(path)
+
+
+def _child(job: Callable[[int, int], object], k: int, n: int, path: str) -> None:
+    status = 0
+    try:
+        try:
+            payload = ("ok", job(k, n))
+        except DigestError as exc:
+            payload = ("digest", exc.diagnostics)
+        except BaseException:  # reported to the parent, which raises WorkerFailed
+            payload = ("failed", traceback.format_exc())
+        with open(path, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _collect(pid: int, path: str) -> object:
+    try:
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise WorkerFailed(f"a build worker exited with status {code}")
+        with open(path, "rb") as handle:
+            kind, value = pickle.load(handle)
+    finally:
+        _unlink(path)
+    if kind == "digest":
+        raise DigestError(value)
+    if kind == "failed":  # the last line names the exception; --debug shows the rest
+        last = str(value).strip().splitlines()[-1:] or ["unknown error"]
+        raise WorkerFailed(f"a build worker failed: {last[0]}", str(value))
+    return value
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,132 @@
+"""Work shared between processes: results in input order, errors carried back, and a
+build with two worker processes byte-identical to a build with one."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, article, write
+
+from generator.errors import DigestError, error
+from generator.parallel import MIN_ITEMS, WorkerFailed, Workers
+
+
+def _forking() -> Workers:
+    workers = Workers(2)
+    if not workers.forking:
+        pytest.skip("this process has other threads: Workers stays serial here")
+    return workers
+
+
+def test_map_keeps_input_order_and_uses_a_second_process():
+    workers = _forking()
+    items = list(range(MIN_ITEMS * 3 + 1))
+    assert workers.map(lambda x: x * x, items) == [x * x for x in items]
+    pids = set(workers.map(lambda _x: os.getpid(), items))
+    assert len(pids) == 2 and os.getpid() in pids
+
+
+def test_small_inputs_stay_in_this_process():
+    workers = _forking()
+    assert set(workers.map(lambda _x: os.getpid(), range(MIN_ITEMS - 1))) == {os.getpid()}
+
+
+def test_a_user_error_in_a_worker_reaches_the_parent_as_is():
+    workers = _forking()
+
+    def job(index: int, _count: int):
+        if index == 1:
+            raise DigestError([error("content/articles/x.md", 3, "bad date")])
+        return index
+
+    with pytest.raises(DigestError) as caught:
+        workers.run(job)
+    assert [str(d) for d in caught.value.diagnostics] == ["content/articles/x.md:3: bad date"]
+
+
+def test_a_bug_in_a_worker_is_an_internal_error_with_its_traceback():
+    workers = _forking()
+
+    def job(index: int, _count: int):
+        if index == 1:
+            raise KeyError("missing-id")
+        return index
+
+    with pytest.raises(WorkerFailed) as caught:
+        workers.run(job)
+    assert "KeyError" in str(caught.value) and "Traceback" in caught.value.detail
+
+
+def test_a_worker_that_dies_is_reported():
+    workers = _forking()
+
+    def job(index: int, _count: int):
+        if index == 1:
+            os._exit(7)
+        return index
+
+    with pytest.raises(WorkerFailed, match="status 7"):
+        workers.run(job)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _build(project: Path, workers: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DIGEST_WORKERS": workers}
+    cmd = [sys.executable, "-m", "generator", "build", "--root", str(project), "--no-search"]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
+
+
+def test_two_workers_build_the_same_bytes_as_one(tmp_path, bundled):
+    # Enough articles that parsing and comparing are shared too (MIN_ITEMS), in stories.
+    for i in range(MIN_ITEMS + 6):
+        body = (
+            f"Vladimir Putin met Kim Jong Un in Vostochny, day {i % 7}. "
+            f'"We will talk about everything," Putin said. Officials number {i} attended.'
+        )
+        text = article(title=f"Summit day {i}", source=("Alpha", "Beta")[i % 2], body=body)
+        write(
+            bundled,
+            f"content/articles/gen-{i:03d}.md",
+            text.replace("2023-09-13", "2023-09-1" + str(i % 3)),
+        )
+    one, two = tmp_path / "one", tmp_path / "two"
+    shutil.copytree(bundled, one)
+    shutil.copytree(bundled, two)
+    first, second = _build(one, "1"), _build(two, "2")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert first.stdout.split(" in ")[0] == second.stdout.split(" in ")[0]  # not the time
+    assert first.stderr == second.stderr
+    left, right = _tree(one / "site"), _tree(two / "site")
+    assert len(left) > 100 and left.keys() == right.keys()
+    assert [p for p in left if left[p] != right[p]] == []
+    assert not filecmp.dircmp(one / "site", two / "site").diff_files
+    stories = json.loads(right["data/stories.json"])
+    assert (
+        max(len(s["articles"]) for s in stories) >= MIN_ITEMS // 2
+    )  # grouped from sentences split in both processes
+
+
+def test_a_template_error_in_a_worker_keeps_the_last_good_site(bundled):
+    assert _build(bundled, "2").returncode == 0
+    before = _tree(bundled / "site")
+    # Only article pages use this partial; half of them are rendered by the child.
+    write(bundled, "overrides/templates/partials/article-meta.html", "{{ article.nope.deeper }}")
+    failed = _build(bundled, "2")
+    assert failed.returncode == 1
+    assert "article-meta.html" in failed.stderr and "Traceback" not in failed.stderr
+    assert _tree(bundled / "site") == before
