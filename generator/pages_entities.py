@@ -65,9 +65,11 @@ def _group(site: Site, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
     for item in items:
         by_article[item.article].append(item)
     stories: dict[str, list[dict[str, Any]]] = {}
-    for article in site.articles:
-        if article.id not in by_article:
-            continue
+    position = site.derived(
+        "article_position", lambda: {a.id: i for i, a in enumerate(site.articles)}
+    )
+    for article_id in sorted(by_article, key=position.__getitem__):
+        article = site.articles[position[article_id]]
         entries = [
             {
                 "url": urls.url_for("article", article.slug, item.paragraph),
@@ -106,7 +108,7 @@ def entity_view(site: Site, entity: Entity, urls: Urls, md) -> dict[str, Any]:
     items = _mentions_of(index, entity)
     names = [item for item, adjective in items if not adjective]
     adjectives = [item for item, adjective in items if adjective]
-    by_id = {a.id: a for a in site.articles}
+    by_id = site.derived("articles_by_id", lambda: {a.id: a for a in site.articles})
     article_ids = {item.article for item in names}
     related = _related(index, entity, article_ids) if entity.reviewed else []
     return {

@@ -32,14 +32,15 @@ def unit_anchor(unit_index: int) -> str:
 
 
 def _articles(site: Site) -> dict[str, Article]:
-    return {a.id: a for a in site.articles}
+    """Articles by id, made once per build (views ask for it once per page)."""
+    return site.derived("articles_by_id", lambda: {a.id: a for a in site.articles})
 
 
 def story_of(site: Site, article_id: str) -> Story | None:
-    for story in site.stories:
-        if article_id in story.articles:
-            return story
-    return None
+    by_article = site.derived(
+        "story_by_article", lambda: {a: s for s in reversed(site.stories) for a in s.articles}
+    )
+    return by_article.get(article_id)
 
 
 def _outlet(article: Article, urls: Urls) -> dict[str, Any]:
