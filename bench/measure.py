@@ -4,9 +4,11 @@ Peak RSS comes from `os.wait4`, which returns the resource usage of exactly that
 (and of the descendants it waited for), so every measurement is of one fresh process,
 not the running maximum `getrusage(RUSAGE_CHILDREN)` would give. `wait4` reports the
 largest single process, though, and our build forks worker processes: so a sampler also
-sums the RSS of the whole process tree every 20 ms, and the peak reported is the larger
-of the two. The sum counts pages a worker shares with its parent (copy-on-write) twice:
-it errs against us.
+sums the memory of the whole process tree every 200 ms, and the peak reported is the
+larger of the two. The sum is of PSS (proportional set size, `/proc/PID/smaps_rollup`),
+which splits a page a worker still shares with its parent (copy-on-write) between them,
+so the tree's sum is the physical memory it uses; where PSS is not readable it sums RSS,
+which counts shared pages twice (erring against us).
 """
 
 from __future__ import annotations
@@ -36,17 +38,26 @@ class CommandFailed(RuntimeError):
     pass
 
 
+def _memory_kib(pid: int) -> int:
+    """PSS of one process, else its RSS (KiB)."""
+    for name, field in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
 def _tree_rss_kib(pid: int) -> int:
-    """RSS of `pid` and all its descendants (Linux /proc), 0 when unreadable."""
+    """Memory of `pid` and all its descendants (Linux /proc), 0 when unreadable."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(
-                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
-                0,
-            )
+            total += _memory_kib(current)
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):
@@ -60,7 +71,7 @@ class _TreeSampler(threading.Thread):
         self.pid, self.peak_kib, self.done = pid, 0, threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.02):
+        while not self.done.wait(0.2):
             self.peak_kib = max(self.peak_kib, _tree_rss_kib(self.pid))
 
 

@@ -16,6 +16,7 @@ items. Children inherit the linked Site copy-on-write, so nothing is re-loaded.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import tempfile
@@ -79,6 +80,10 @@ class Workers:
         if n == 1:
             return [job(0, 1)]
         children: list[tuple[int, str]] = []
+        # Move every object alive now out of the collector's reach: a collection in a
+        # child would otherwise write to each object's header and copy every page of the
+        # inherited heap (the CPython docs' advice for fork without exec).
+        gc.freeze()
         try:
             for k in range(1, n):
                 fd, path = tempfile.mkstemp(prefix="digest-worker-")
@@ -93,6 +98,7 @@ class Workers:
                 results.append(_collect(pid, path))
             return results
         finally:
+            gc.unfreeze()
             for pid, path in children:  # the parent failed first: stop the others
                 try:
                     os.kill(pid, 9)
