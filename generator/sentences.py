@@ -102,7 +102,8 @@ def fold(text: str) -> str:
 
 def normal_word(word: str) -> str:
     """A word's comparison form: lowercase, folded apostrophes, initialisms undotted."""
-    word = word.translate(_TYPOGRAPHY).lower()
+    # Every character _TYPOGRAPHY maps is outside ASCII: most words skip the translation.
+    word = word.lower() if word.isascii() else word.translate(_TYPOGRAPHY).lower()
     if "." in word and _INITIALISM.match(word):
         word = word.replace(".", "")
     return word
