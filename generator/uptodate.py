@@ -1,27 +1,22 @@
 """`digest build` does nothing when nothing it reads has changed (a no-change rebuild).
 
-After a successful build `record` writes one stamp, `<cache_dir>/uptodate.json`, holding
+After a successful build, `record` writes `<cache_dir>/uptodate.json` holding:
 
-* the *input fingerprint*: SHA-256 over the generator's code, the Python and dependency
-  versions, the resolved Config (with `--base-url`), the bytes of every file under
-  `content/` (hidden names, which `load` ignores too, excepted), `digest.yaml`, every
-  file of the theme folders in use (overrides included) and the options that change the
-  output (`--no-search`; the Pagefind binary when it will run). Contents, never mtimes
-  (DESIGN.md convention 10): a file touched but unchanged costs nothing, a file changed
-  within the same clock tick is still seen;
-* the *output listing*: every folder and file under `site/` (`site/pagefind/` included,
-  `site/.git` not: the writer never touches it) and a hash of their inode, type, size
-  and mtime. Metadata is enough here, since we wrote those files: a deleted `site/`, a
-  deleted, added or hand-edited file changes it (an added file changes its folder's
-  mtime), so `check` needs one `lstat` per recorded path instead of a walk;
-* what the build reported: its diagnostics (replayed, so `--strict` exits the same) and
-  the counts the CLI prints.
+* the *input fingerprint*, SHA-256 over the generator's code, Python and dependency
+  versions, the resolved Config (`--base-url` included), the bytes of every file under
+  `content/` (but hidden names, which `load` skips too), `digest.yaml`, the theme folders
+  in use (overrides included) and the search options. Contents, never mtimes (DESIGN.md
+  convention 10);
+* the *output listing*: every folder and file under `site/` (`pagefind/` included,
+  `.git` not) with a hash of their type, inode, size and mtime. Metadata is enough for
+  files we wrote: a deleted, added (its folder's mtime) or edited file changes it, and
+  `check` needs one `lstat` per recorded path instead of a walk;
+* the build's diagnostics (replayed, so `--strict` exits the same) and its counts.
 
-`check` computes the fingerprint *before* the build, so a file edited while a build runs
-makes the next build a full one. Any problem reading inputs or the stamp means "not up to
-date": a full build, never a wrong skip. `check` removes a stale stamp, so a build that
-then fails leaves none; `Cache.clear` (another generator version) removes it with the
-rest of the cache folder. `digest serve` does not use this: it knows what changed.
+`check` fingerprints the inputs *before* the build, so an edit made while it runs makes
+the next build a full one; it removes a stale stamp, so a failing build leaves none. Any
+doubt (an unreadable input or stamp) means a full build, never a wrong skip.
+`Cache.clear` removes the stamp with the rest of the cache folder.
 """
 
 from __future__ import annotations
@@ -37,7 +32,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from generator.cache import Cache, config_fingerprint
+from generator.cache import Cache, _write_atomic, config_fingerprint
 from generator.config import CONFIG_FILE, Config
 from generator.errors import Diagnostic, Level
 
@@ -45,7 +40,7 @@ STAMP_NAME = "uptodate.json"
 FORMAT = 1
 # Distributions whose code shapes the output besides our own (the code fingerprint).
 DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "Jinja2", "MarkupSafe", "PyYAML")
-SEARCH_DEPENDENCIES = ("pagefind", "pagefind-bin", "pagefind-bin-extended")
+DEPENDENCIES += ("pagefind", "pagefind-bin", "pagefind-bin-extended")
 
 
 @dataclass(frozen=True)
@@ -103,11 +98,7 @@ def record(
             "pages": pages,
             "files": files,
         }
-        target = _stamp_file(cache)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".tmp-{os.getpid()}-{STAMP_NAME}")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, target)
+        _write_atomic(_stamp_file(cache), json.dumps(data).encode("utf-8"))
     except (OSError, ValueError):  # no stamp: the next build is a full one
         forget(cache)
 
@@ -127,26 +118,19 @@ def read_stamp(path: Path) -> Stamp | None:
     """The stamp, or None when it is missing, corrupt or of another format."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data["format"] != FORMAT:
-            return None
         paths = tuple(data["paths"])
+        if data["format"] != FORMAT or len(paths) != data["count"]:
+            return None
         if not all(isinstance(rel, str) for rel in paths):
             return None
         diagnostics = tuple(
             Diagnostic(str(p), None if line is None else int(line), Level(level), str(message))
             for p, line, level, message in data["diagnostics"]
         )
-        stamp = Stamp(
-            str(data["inputs"]),
-            paths,
-            str(data["outputs"]),
-            diagnostics,
-            int(data["pages"]),
-            int(data["files"]),
-        )
+        counts = int(data["pages"]), int(data["files"])
+        return Stamp(str(data["inputs"]), paths, str(data["outputs"]), diagnostics, *counts)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return stamp if len(paths) == data["count"] else None
 
 
 # Inputs ----------------------------------------------------------------------------------
@@ -158,13 +142,12 @@ def input_fingerprint(code: str, config: Config, search_index: bool) -> str:
     from generator.search import pagefind_executable
 
     h = hashlib.sha256(f"uptodate{FORMAT}\0{code}\0{sys.version}\0".encode())
-    for name in DEPENDENCIES + SEARCH_DEPENDENCIES:
+    for name in DEPENDENCIES:
         h.update(f"{name}={_version(name)}\0".encode())
     h.update(f"{config.root}\0{config_fingerprint(config)}\0".encode())
-    searching = search_index and config.search
     exe = pagefind_executable()
     h.update(f"search={search_index},{config.search},{exe is not None}\0".encode())
-    if searching and exe is not None:
+    if search_index and config.search and exe is not None:  # it will run: its bytes count
         h.update(f"{exe}\0".encode() + _file_digest(str(exe)))
     h.update(b"config\0" + _file_digest(str(config.root / CONFIG_FILE)))
     feed_tree(h, config.content_path, skip_hidden=True)

@@ -246,10 +246,10 @@ def test_a_failed_build_leaves_no_stamp_and_fixing_it_rebuilds(bundled, capsys):
     built_and_skipped(bundled, capsys, "--no-search")
     good = (bundled / ARTICLE).read_text()
     (bundled / ARTICLE).write_text("---\ntitle: [unclosed\n---\n\nText.\n")
-    code, out, err = build(bundled, capsys, "--no-search")
+    code, _, err = build(bundled, capsys, "--no-search")
     assert code == 1 and ARTICLE in err
     assert not (bundled / STAMP).exists()
-    code, out, err = build(bundled, capsys, "--no-search")  # still broken: still an error
+    code, _, err = build(bundled, capsys, "--no-search")  # still broken: still an error
     assert code == 1 and ARTICLE in err
     (bundled / ARTICLE).write_text(good)
     built_and_skipped(bundled, capsys, "--no-search")
@@ -271,3 +271,18 @@ def test_an_edit_behind_a_symlinked_folder_rebuilds(project, capsys, tmp_path):
     write(project, "shared-articles/one.md", article(title="One, edited"))
     built_and_skipped(project, capsys, "--no-search")
     assert "One, edited" in (project / "site/articles/one/index.html").read_text()
+
+
+def test_a_symlink_retargeted_to_identical_bytes_outside_the_project_is_seen(
+    project, capsys, tmp_path
+):
+    text = article(title="One")
+    write(project, "shared/one.md", text)
+    write(tmp_path, "outside/one.md", text)
+    link = project / "content/articles/one.md"
+    link.symlink_to(project / "shared/one.md")
+    built_and_skipped(project, capsys, "--no-search")
+    link.unlink()
+    link.symlink_to(tmp_path / "outside/one.md")  # same bytes, but load refuses it
+    code, _, err = build(project, capsys, "--no-search")
+    assert code == 1 and "symlink points outside the project" in err
