@@ -89,10 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if cache is not None:
             cache.save()
             start = time.perf_counter()
-            pages = sum(1 for o in result.outputs if o.path.endswith(".html"))
-            uptodate.record(
-                cache, config, state.inputs, result.diagnostics, pages, len(result.outputs)
-            )
+            uptodate.record(cache, config, state.inputs, result.diagnostics)
             result.timings["uptodate"] = state.seconds + time.perf_counter() - start
     finally:
         if cache is not None:  # warnings about the cache itself: not the content's fault

@@ -80,14 +80,15 @@ def check(cache: Cache, config: Config, search_index: bool) -> Check:
     return Check(inputs, stamp, time.perf_counter() - start)
 
 
-def record(
-    cache: Cache, config: Config, inputs: str | None, diagnostics: list, pages: int, files: int
-) -> None:
-    """Write the stamp of a successful build (after `cache.save()`); never raises."""
+def record(cache: Cache, config: Config, inputs: str | None, diagnostics: list) -> None:
+    """Write the stamp of a successful build (after `cache.save()`); never raises.
+
+    The counts are those the CLI prints: files the build wrote (not Pagefind's index)."""
     if inputs is None or cache.folder is None:
         return
     try:
-        paths = output_paths(config.output_path)
+        paths, files = output_paths(config.output_path)
+        written = [f for f in files if not f.startswith("pagefind/")]
         data = {
             "format": FORMAT,
             "inputs": inputs,
@@ -95,8 +96,8 @@ def record(
             "count": len(paths),
             "paths": paths,
             "diagnostics": [[d.path, d.line, d.level.value, d.message] for d in diagnostics],
-            "pages": pages,
-            "files": files,
+            "pages": sum(1 for f in written if f.endswith(".html")),
+            "files": len(written),
         }
         _write_atomic(_stamp_file(cache), json.dumps(data).encode("utf-8"))
     except (OSError, ValueError):  # no stamp: the next build is a full one
@@ -214,9 +215,9 @@ def feed_tree(h, folder: Path, skip_hidden: bool) -> None:
 # Outputs ---------------------------------------------------------------------------------
 
 
-def output_paths(site: Path) -> list[str]:
-    """Every folder and file under `site/`, relative, sorted; `site/.git` left out."""
-    found = [""]
+def output_paths(site: Path) -> tuple[list[str], list[str]]:
+    """Every folder and file under `site/` (`.git` left out), and the files: relative, sorted."""
+    found, files = [""], []
     stack = [(str(site), "")]
     while stack:
         path, rel = stack.pop()
@@ -228,7 +229,9 @@ def output_paths(site: Path) -> list[str]:
                 found.append(name)
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, name))
-    return sorted(found)
+                else:
+                    files.append(name)
+    return sorted(found), sorted(files)
 
 
 def listing_digest(site: Path, paths: tuple[str, ...] | list[str]) -> str:
