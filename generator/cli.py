@@ -62,15 +62,35 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    import time
+
+    from generator import uptodate
     from generator.cache import open_cache
-    from generator.pipeline import build
 
     config = _config(args)
     cache = open_cache(config, enabled=not args.no_cache)
+    # Nothing it reads changed since the last build: replay its report, write nothing.
+    state = uptodate.check(cache, config, not args.no_search) if cache is not None else None
+    if state is not None and state.stamp is not None:
+        _print_diagnostics(cache.diagnostics)
+        _print_diagnostics(state.stamp.diagnostics)
+        print(
+            f"{config.output_dir}/ is up to date ({state.stamp.pages} pages, "
+            f"{state.stamp.files} files): nothing changed since the last build "
+            f"({state.seconds:.2f}s); use --no-cache to rebuild everything"
+        )
+        if getattr(args, "timings", None):
+            _write_timings(Path(args.timings), {"uptodate": state.seconds})
+        return _exit_code(list(state.stamp.diagnostics), args.strict)
+    from generator.pipeline import build
+
     try:
         result = build(config, cache, search_index=not args.no_search)
         if cache is not None:
             cache.save()
+            start = time.perf_counter()
+            uptodate.record(cache, config, state.inputs, result.diagnostics)
+            result.timings["uptodate"] = state.seconds + time.perf_counter() - start
     finally:
         if cache is not None:  # warnings about the cache itself: not the content's fault
             _print_diagnostics(cache.diagnostics)
