@@ -239,7 +239,7 @@ class Cache:
             return
         problem = None
         if not path.is_file():
-            if any(self.folder.iterdir()):
+            if any(e.name != LOCK_NAME for e in self.folder.iterdir()):  # the lock is not cache
                 problem = "the cache has no readable manifest: discarded"
         else:
             try:

@@ -122,3 +122,13 @@ def test_unused_entries_are_pruned(project):
         write(project, "content/articles/one.md", article(title="One", body=f"Text {n}."))
         assert run_cli(project, "build") == 0
     assert len(list((project / ".digest-cache/v1").rglob("*/*"))) == count
+
+
+def test_a_no_cache_build_leaves_nothing_the_next_build_calls_corrupt(project, capsys):
+    """`--no-cache` still takes the build lock in the cache folder; that file alone is not
+    a cache without a manifest."""
+    write(project, "content/articles/a.md", article())
+    assert run_cli(project, "build", "--no-search", "--no-cache") == 0
+    capsys.readouterr()
+    assert run_cli(project, "build", "--no-search") == 0
+    assert "manifest" not in capsys.readouterr().err
