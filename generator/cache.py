@@ -461,17 +461,18 @@ class CachingRenderer(Renderer):
 
 
 def context_key(config: Config, documents: dict[str, list], articles: list) -> str:
-    """What an article's parse may depend on besides the article itself.
+    """What an article's parse may depend on besides the article itself and the notes
+    anchored on it (which the parse key names separately: `pipeline.parse_articles`).
 
-    Markdown plugins added by later stages (entity links, note marks, links to other
-    articles) may read any non-article document and the set of articles: so all of
-    those are in the key. Editing a note or an entity re-parses every article (a false
-    positive, never a stale page); editing an article's text re-parses that article.
+    Markdown plugins added by later stages (entity links, links to other articles) may
+    read any other non-article document and the set of articles: so all of those are in
+    the key. Editing an entity re-parses every article (a false positive, never a stale
+    page); editing an article's text, or a note on it, re-parses that article.
     """
     others = sorted(
         (kind, str(doc.path), doc.sha256)
         for kind, docs in documents.items()
-        if kind != "articles"
+        if kind not in ("articles", "notes")
         for doc in docs
     )
     paths = sorted((str(a.path), a.id, a.slug) for a in articles)

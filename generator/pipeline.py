@@ -107,12 +107,14 @@ def parse_articles(
 
     if cache is None:
         return dict(zip((a.id for a in articles), workers.map(parse, articles), strict=True))
-    # `context`: cache.context_key, covers notes and the registry. Hits come from the
-    # cache; the misses are parsed together (in parallel) and stored.
+    # `context`: cache.context_key, covers the registry and the other documents; the notes
+    # a parse reads are its article's own. Hits come from the cache; the misses are
+    # parsed together (in parallel) and stored.
     parsed: dict[str, Parsed] = {}
     missing: list[tuple[str | None, Article]] = []
     for article in articles:
-        key, value = cache.lookup("parse", (context, article))
+        own_notes = by_article.get(article.id, ())
+        key, value = cache.lookup("parse", (context, article, own_notes))
         if value is cache_mod.MISSING:
             missing.append((key, article))
         else:
