@@ -99,33 +99,16 @@ def parse_articles(
     plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
     md = markup.make_markdown(config, (*plugins, quotes_plugin, notes_plugin))
     by_article = notes_mod.for_articles(notes)
-    workers = workers or Workers(1)
 
-    def parse(article: Article) -> Parsed:
-        inputs = {"article": article.id, "notes": by_article.get(article.id, ())}
-        return markup.render(md, article.body, inputs)
+    def parse(item: tuple[Article, tuple]) -> Parsed:
+        article, own_notes = item
+        return markup.render(md, article.body, {"article": article.id, "notes": own_notes})
 
-    if cache is None:
-        return dict(zip((a.id for a in articles), workers.map(parse, articles), strict=True))
-    # `context`: cache.context_key, covers the registry and the other documents; the notes
-    # a parse reads are its article's own. Hits come from the cache; the misses are
-    # parsed together (in parallel) and stored.
-    parsed: dict[str, Parsed] = {}
-    missing: list[tuple[str | None, Article]] = []
-    for article in articles:
-        own_notes = by_article.get(article.id, ())
-        key, value = cache.lookup("parse", (context, article, own_notes))
-        if value is cache_mod.MISSING:
-            missing.append((key, article))
-        else:
-            parsed[article.id] = value
-    for (key, article), value in zip(
-        missing, workers.map(parse, [a for _, a in missing]), strict=True
-    ):
-        if key is not None:
-            cache.store(key, value)
-        parsed[article.id] = value
-    return {a.id: parsed[a.id] for a in articles}
+    # `context` (cache.context_key) covers the registry and the other documents; the
+    # notes a parse reads are its own article's, so they are part of its item.
+    items = [(a, by_article.get(a.id, ())) for a in articles]
+    found = _memo_map(cache, workers or Workers(1), context)("parse", parse, items)
+    return dict(zip((a.id for a in articles), found, strict=True))
 
 
 def load_notes(config: Config, documents: dict, articles: list[Article], registry=None):
@@ -147,6 +130,31 @@ def _note_resolver(registry: entities_mod.Registry | None):
         return (entity_id, registry.by_id[entity_id].name) if entity_id else None
 
     return resolve
+
+
+def _memo_map(cache, workers: Workers, context: str):
+    """A `stories.Mapper`: results cached by (name, context, item) are reused, the rest
+    are computed together (in parallel) and stored. Each item is all its result reads."""
+
+    def mapper(name: str, fn, items):
+        if cache is None:
+            return workers.map(fn, items)
+        results: list = [None] * len(items)
+        missing: list[tuple[int, str | None]] = []
+        for position, item in enumerate(items):
+            key, value = cache.lookup(name, (context, item))
+            if value is cache_mod.MISSING:
+                missing.append((position, key))
+            else:
+                results[position] = value
+        fresh = workers.map(fn, [items[position] for position, _key in missing])
+        for (position, key), value in zip(missing, fresh, strict=True):
+            if key is not None:
+                cache.store(key, value)
+            results[position] = value
+        return results
+
+    return mapper
 
 
 def _quotes_by_article(quotes) -> dict[str, list[str]]:
@@ -194,7 +202,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None):
         entities_by_article=by_article,
         entity_names={e.id: e.name for e in registry.entities},
         quotes_by_article=_quotes_by_article(quotes),
-        mapper=workers.map,
+        mapper=_memo_map(cache, workers, cache_mod.config_fingerprint(config) if cache else ""),
     )
     problems.extend(found)
     timer.lap("stories")

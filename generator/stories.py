@@ -42,6 +42,8 @@ from generator.sentences import (
 )
 from generator.text import slugify
 
+Mapper = Callable[[str, Callable[[Any], Any], Sequence[Any]], list[Any]]
+
 WINDOW_DAYS = 3  # articles further apart than this never join automatically
 JOIN_MIN = 0.55  # entity overlap + text overlap (each 0..1) for two articles to join
 SHINGLE = 4  # words per shingle
@@ -265,14 +267,23 @@ def link(
     entities_by_article: Mapping[str, frozenset[str]] | None = None,
     entity_names: Mapping[str, str] | None = None,
     quotes_by_article: Mapping[str, Sequence[object]] | None = None,
-    mapper: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None = None,
+    mapper: Mapper | None = None,
 ) -> tuple[tuple[Story, ...], dict[str, compare_mod.Comparison], list[Diagnostic]]:
-    """Group articles into stories and compare each story's articles. `mapper` is `map`
-    returning a list in input order (`parallel.Workers.map` shares the work)."""
-    mapper = mapper or (lambda fn, items: [fn(x) for x in items])
+    """Group articles into stories and compare each story's articles.
+
+    `mapper(name, fn, items)` is `[fn(x) for x in items]` by another route: the pipeline's
+    shares the work between processes and reuses results cached under `name` (so each
+    item must be everything `fn` reads: "sentences" maps articles, "compare" maps
+    `CompareInput`s).
+    """
+    mapper = mapper or (lambda _name, fn, items: [fn(x) for x in items])
     md = markup.make_markdown(config)
     sentences = dict(
-        zip((a.id for a in articles), mapper(lambda a: sentences_of(md, a), articles), strict=True)
+        zip(
+            (a.id for a in articles),
+            mapper("sentences", lambda a: sentences_of(md, a), articles),
+            strict=True,
+        )
     )
     names = dict(entity_names or {})
     if entities_by_article is None:  # stand-in until the entity stage provides ids
@@ -357,18 +368,57 @@ def link(
         key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
     )
 
-    def compare(story: Story) -> compare_mod.Comparison:
-        return compare_mod.compare(
-            story.id,
-            {a: sentences[a] for a in story.articles},
-            story.articles,
-            entities_by_article=entities_by_article,
-            entity_names=names,
-            quotes_by_article=quotes_by_article,
-        )
-
-    comparisons = dict(zip((s.id for s in stories), mapper(compare, stories), strict=True))
+    inputs = [_compare_input(s, sentences, entity_sets, names, quotes_by_article) for s in stories]
+    found_comparisons = mapper("compare", _compare, inputs)
+    comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
     return tuple(stories), comparisons, problems
+
+
+@dataclass(frozen=True)
+class CompareInput:
+    """Everything comparing one story reads: its articles' sentences, entities and quotes."""
+
+    story: str
+    order: tuple[str, ...]
+    sentences: tuple[tuple[str, tuple[Sentence, ...]], ...]
+    entities: tuple[tuple[str, frozenset[str]], ...]
+    names: tuple[tuple[str, str], ...]
+    quotes: tuple[tuple[str, tuple[Any, ...]], ...] | None
+
+
+def _compare_input(
+    story: Story,
+    sentences: Mapping[str, tuple[Sentence, ...]],
+    entity_sets: Mapping[str, frozenset[str]],
+    names: Mapping[str, str],
+    quotes_by_article: Mapping[str, Sequence[object]] | None,
+) -> CompareInput:
+    members = story.articles
+    entities = tuple((a, frozenset(entity_sets.get(a, frozenset()))) for a in members)
+    ids = sorted(set().union(*(ids for _a, ids in entities)))
+    quotes = None
+    if quotes_by_article is not None:
+        quotes = tuple((a, tuple(quotes_by_article.get(a, ()))) for a in members)
+    return CompareInput(
+        story.id,
+        tuple(members),
+        tuple((a, tuple(sentences[a])) for a in members),
+        entities,
+        tuple((i, names[i]) for i in ids if i in names),
+        quotes,
+    )
+
+
+def _compare(given: CompareInput) -> compare_mod.Comparison:
+    quotes = dict(given.quotes) if given.quotes is not None else None
+    return compare_mod.compare(
+        given.story,
+        dict(given.sentences),
+        given.order,
+        entities_by_article=dict(given.entities),
+        entity_names=dict(given.names),
+        quotes_by_article=quotes,
+    )
 
 
 def _ordinal(article: Article) -> int:
