@@ -68,6 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-anchors", action="store_true", help="skip Hugo and Pelican")
     parser.add_argument("--no-serve", action="store_true", help="skip the serve edit latency")
     parser.add_argument(
+        "--serve-sizes",
+        default="",
+        help="measure the serve edit latency only at these sizes (default: every size)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also profile one cold build (cProfile) at the first size and print the top costs",
@@ -209,8 +214,10 @@ def bench_size(args: argparse.Namespace, script: Path, n: int) -> dict:
         result["hugo"] = bench_hugo(corpus, args.work, args.runs, logs)
         print("  pelican", file=sys.stderr)
         result["pelican"] = bench_pelican(corpus, args.work, args.runs, logs)
-    if args.no_serve:
-        skipped = {"status": "skipped (--no-serve)"}
+    serve_sizes = {int(x) for x in args.serve_sizes.split(",") if x.strip()}
+    if args.no_serve or (serve_sizes and n not in serve_sizes):
+        why = "--no-serve" if args.no_serve else f"--serve-sizes {args.serve_sizes}"
+        skipped = {"status": f"skipped ({why})"}
         result["serve"] = {"article": skipped, "note": skipped}
     else:
         print("  digest serve edits", file=sys.stderr)
