@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from markupsafe import Markup
@@ -185,38 +185,35 @@ def index_view(site: Site, urls: Urls) -> list[dict[str, Any]]:
     return [g for g in groups if g["entities"]]
 
 
-def entities_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
+def entities_data(site: Site, urls: Urls) -> Iterator[dict[str, Any]]:
+    """`data/entities.json`, one entity at a time (the file is written as it is encoded)."""
     index: EntityIndex = site.entities
-    data = []
     for entity in index.entities:
         items = _mentions_of(index, entity)
-        data.append(
-            {
-                "id": entity.id,
-                "name": entity.name,
-                "type": entity.type,
-                "aliases": [*entity.aliases, *entity.short_aliases],
-                "adjectives": list(entity.adjectives),
-                "wikidata": entity.wikidata or None,
-                "url": urls.url_for("entity", entity.id),
-                "reviewed": entity.reviewed,
-                "mentions": [
-                    {
-                        "article": item.article,
-                        "paragraph": item.paragraph,
-                        "text": getattr(item, "text", getattr(item, "name", "")),
-                    }
-                    for item, adjective in items
-                    if not adjective
-                ],
-                "adjective_mentions": [
-                    {"article": item.article, "paragraph": item.paragraph, "text": item.text}
-                    for item, adjective in items
-                    if adjective
-                ],
-            }
-        )
-    return data
+        yield {
+            "id": entity.id,
+            "name": entity.name,
+            "type": entity.type,
+            "aliases": [*entity.aliases, *entity.short_aliases],
+            "adjectives": list(entity.adjectives),
+            "wikidata": entity.wikidata or None,
+            "url": urls.url_for("entity", entity.id),
+            "reviewed": entity.reviewed,
+            "mentions": [
+                {
+                    "article": item.article,
+                    "paragraph": item.paragraph,
+                    "text": getattr(item, "text", getattr(item, "name", "")),
+                }
+                for item, adjective in items
+                if not adjective
+            ],
+            "adjective_mentions": [
+                {"article": item.article, "paragraph": item.paragraph, "text": item.text}
+                for item, adjective in items
+                if adjective
+            ],
+        }
 
 
 def cards_data(site: Site, urls: Urls) -> dict[str, dict[str, Any]]:

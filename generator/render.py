@@ -157,10 +157,19 @@ class Renderer:
 
 
 def json_output(path: str, data: Any) -> Output:
+    """`data` as compact UTF-8 JSON. A list, tuple or iterator is encoded one item at a
+    time, so a generator of rows (e.g. `stories_data`) never has every row alive at once:
+    the bytes are the same as `json.dumps` of the whole list."""
     # Compact: the data files grow with the corpus (stories.json holds every comparison),
     # and without `indent` the json module uses its C encoder.
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    return Output(path, (text + "\n").encode("utf-8"))
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    if isinstance(data, dict | str) or not isinstance(data, Iterable):
+        return Output(path, (encode(data) + "\n").encode("utf-8"))
+    chunks = [b"["]
+    for position, item in enumerate(data):
+        chunks.append((b"," if position else b"") + encode(item).encode("utf-8"))
+    chunks.append(b"]\n")
+    return Output(path, b"".join(chunks))
 
 
 # Views ---------------------------------------------------------------------------------

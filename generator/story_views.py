@@ -6,6 +6,7 @@ from `Urls`. Texts are untrusted: they stay plain strings and the templates esca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from markupsafe import Markup
@@ -261,39 +262,36 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
 # Data export -----------------------------------------------------------------------------
 
 
-def stories_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
-    out = []
+def stories_data(site: Site, urls: Urls) -> Iterator[dict[str, Any]]:
+    """`data/stories.json`, one story at a time (the file is written as it is encoded)."""
     for story in site.stories:
         comparison = site.comparisons[story.id]
-        out.append(
-            {
-                "id": story.id,
-                "title": story.title,
-                "url": urls.url_for("story", story.id),
-                "explicit": story.explicit,
-                "articles": list(story.articles),
-                "units": [
-                    {
-                        "index": u.index,
-                        "kind": u.kind,
-                        "similarity": round(u.similarity, 3),
-                        "texts": {p.article: p.text for p in u.parts},
-                        "paragraphs": {p.article: list(p.paragraphs) for p in u.parts},
-                    }
-                    for u in comparison.units
-                ],
-                "discrepancies": [
-                    {"kind": d.kind, "unit": d.unit, "texts": dict(d.texts)}
-                    for d in comparison.discrepancies
-                ],
-                "only": {
-                    o.article: {
-                        "units": list(o.units),
-                        "entities": [e.label for e in o.entities],
-                        "quotes": [q.label for q in o.quotes],
-                    }
-                    for o in comparison.only
-                },
-            }
-        )
-    return out
+        yield {
+            "id": story.id,
+            "title": story.title,
+            "url": urls.url_for("story", story.id),
+            "explicit": story.explicit,
+            "articles": list(story.articles),
+            "units": [
+                {
+                    "index": u.index,
+                    "kind": u.kind,
+                    "similarity": round(u.similarity, 3),
+                    "texts": {p.article: p.text for p in u.parts},
+                    "paragraphs": {p.article: list(p.paragraphs) for p in u.parts},
+                }
+                for u in comparison.units
+            ],
+            "discrepancies": [
+                {"kind": d.kind, "unit": d.unit, "texts": dict(d.texts)}
+                for d in comparison.discrepancies
+            ],
+            "only": {
+                o.article: {
+                    "units": list(o.units),
+                    "entities": [e.label for e in o.entities],
+                    "quotes": [q.label for q in o.quotes],
+                }
+                for o in comparison.only
+            },
+        }

@@ -201,3 +201,19 @@ def test_cli_build_reports_and_exits_zero(bundled, capsys):
     assert main(["build", "--root", str(bundled)]) == 0
     out = capsys.readouterr().out
     assert "built" in out and "site/" in out
+
+
+def test_json_output_streams_rows_with_the_bytes_of_a_whole_dump():
+    import json
+
+    from generator.render import json_output
+
+    rows = [{"id": "a", "text": "Пхеньян “quoted”"}, {"id": "b", "n": [1, 2.5, None]}]
+    whole = (json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    assert json_output("x.json", rows).data == whole
+    assert json_output("x.json", iter(rows)).data == whole
+    assert json_output("x.json", (r for r in [])).data == b"[]\n"
+    assert (
+        json_output("x.json", {"k": rows}).data
+        == (json.dumps({"k": rows}, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    )
