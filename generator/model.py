@@ -140,9 +140,11 @@ class Site:
             memo[name] = factory()
         return memo[name]
 
+    def articles_by_id(self) -> dict[str, Article]:
+        return self.derived("articles_by_id", lambda: {a.id: a for a in self.articles})
+
     def article(self, article_id: str) -> Article:
-        by_id = self.derived("articles_by_id", lambda: {a.id: a for a in self.articles})
-        return by_id[article_id]
+        return self.articles_by_id()[article_id]
 
 
 @dataclass(frozen=True)

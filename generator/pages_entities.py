@@ -108,7 +108,7 @@ def entity_view(site: Site, entity: Entity, urls: Urls, md) -> dict[str, Any]:
     items = _mentions_of(index, entity)
     names = [item for item, adjective in items if not adjective]
     adjectives = [item for item, adjective in items if adjective]
-    by_id = site.derived("articles_by_id", lambda: {a.id: a for a in site.articles})
+    by_id = site.articles_by_id()
     article_ids = {item.article for item in names}
     related = _related(index, entity, article_ids) if entity.reviewed else []
     return {

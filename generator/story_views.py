@@ -32,11 +32,6 @@ def unit_anchor(unit_index: int) -> str:
     return f"u-{unit_index}"
 
 
-def _articles(site: Site) -> dict[str, Article]:
-    """Articles by id, made once per build (views ask for it once per page)."""
-    return site.derived("articles_by_id", lambda: {a.id: a for a in site.articles})
-
-
 def story_of(site: Site, article_id: str) -> Story | None:
     by_article = site.derived(
         "story_by_article", lambda: {a: s for s in reversed(site.stories) for a in s.articles}
@@ -55,7 +50,7 @@ def _outlet(article: Article, urls: Urls) -> dict[str, Any]:
 
 
 def story_summary(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
-    by_id = _articles(site)
+    by_id = site.articles_by_id()
     comparison = site.comparisons.get(story.id)
     dates = [by_id[a].date for a in story.articles if by_id[a].date]
     return {
@@ -154,7 +149,7 @@ def unit_view(
 
 
 def story_view(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
-    by_id = _articles(site)
+    by_id = site.articles_by_id()
     comparison: Comparison = site.comparisons[story.id]
     order = comparison.articles
     source = {a: by_id[a].source or a for a in order}
@@ -208,7 +203,7 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
     story = story_of(site, article.id)
     if story is None or story.id not in site.comparisons:
         return None
-    by_id = _articles(site)
+    by_id = site.articles_by_id()
     comparison = site.comparisons[story.id]
     passages: dict[int, dict[str, Any]] = {}
     for unit in comparison.units:
