@@ -146,7 +146,18 @@ class _KeyPickler(pickle.Pickler):
     Equal pickles unpickle to equal values, so equal bytes mean equal inputs (unequal
     bytes for equal inputs only cost a cache miss). Anything but plain data and
     dataclasses of plain data is refused, so no `__reduce__` can hide state.
+
+    `fast` mode: no memo. With it, an object met twice is written twice; without it, the
+    second meeting is a back-reference, so the bytes would depend on which equal values
+    happen to be one object (a page's view built from cached vs fresh data missed every
+    time). A cycle is refused (ValueError), and the slow path refuses it in turn. Sets and
+    frozensets are written in hash order, which varies between processes: keep them out
+    of keys that should hit across runs (sort them into tuples).
     """
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=5)
+        self.fast = True  # the C field: a class attribute would only shadow it
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, _PLAIN) or (
@@ -160,8 +171,15 @@ def fingerprint(*parts: Any) -> str:
     """SHA-256 of a canonical form of `parts`; raises Uncacheable."""
     buffer = io.BytesIO()
     try:
-        _KeyPickler(buffer, protocol=5).dump(parts)
-    except (Uncacheable, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        _KeyPickler(buffer).dump(parts)
+    except (
+        Uncacheable,
+        pickle.PicklingError,
+        TypeError,
+        AttributeError,
+        ValueError,
+        RecursionError,
+    ):
         h = hashlib.sha256(b"c")
         _feed(h.update, parts)
         return h.hexdigest()

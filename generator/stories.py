@@ -381,7 +381,7 @@ class CompareInput:
     story: str
     order: tuple[str, ...]
     sentences: tuple[tuple[str, tuple[Sentence, ...]], ...]
-    entities: tuple[tuple[str, frozenset[str]], ...]
+    entities: tuple[tuple[str, tuple[str, ...]], ...]  # sorted: a set's pickle would vary
     names: tuple[tuple[str, str], ...]
     quotes: tuple[tuple[str, tuple[Any, ...]], ...] | None
 
@@ -394,7 +394,9 @@ def _compare_input(
     quotes_by_article: Mapping[str, Sequence[object]] | None,
 ) -> CompareInput:
     members = story.articles
-    entities = tuple((a, frozenset(entity_sets.get(a, frozenset()))) for a in members)
+    # Sorted tuples, not sets: the cache key is a pickle, and a set pickles in its hash
+    # order, which changes from one process to the next (every comparison would miss).
+    entities = tuple((a, tuple(sorted(entity_sets.get(a, ())))) for a in members)
     ids = sorted(set().union(*(ids for _a, ids in entities)))
     quotes = None
     if quotes_by_article is not None:
@@ -415,7 +417,7 @@ def _compare(given: CompareInput) -> compare_mod.Comparison:
         given.story,
         dict(given.sentences),
         given.order,
-        entities_by_article=dict(given.entities),
+        entities_by_article={a: frozenset(ids) for a, ids in given.entities},
         entity_names=dict(given.names),
         quotes_by_article=quotes,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 from conftest import article, run_cli, write
@@ -132,3 +133,54 @@ def test_a_no_cache_build_leaves_nothing_the_next_build_calls_corrupt(project, c
     capsys.readouterr()
     assert run_cli(project, "build", "--no-search") == 0
     assert "manifest" not in capsys.readouterr().err
+
+
+def test_keys_do_not_depend_on_which_equal_values_are_one_object():
+    shared = "a sentence long enough not to be interned by the compiler " * 2
+    copy = "".join(shared)  # equal, another object
+    assert copy is not shared
+    assert fingerprint([shared, shared]) == fingerprint([shared, copy])
+    assert fingerprint({"a": shared, "b": shared}) == fingerprint({"a": shared, "b": copy})
+    cycle: list = []
+    cycle.append(cycle)
+    with pytest.raises(Uncacheable):
+        fingerprint(cycle)
+
+
+_COUNT_HITS = """
+import json, sys
+from pathlib import Path
+from generator.cache import open_cache
+from generator.load import read_config
+from generator.parallel import Workers
+from generator.pipeline import build
+config = read_config(Path(sys.argv[1]))
+cache = open_cache(config)
+build(config, cache, workers=Workers(1))
+cache.save()
+print(json.dumps({"hits": cache.hits, "misses": cache.misses}))
+"""
+
+
+def test_a_second_process_reuses_every_cached_result(bundled):
+    """Each run has its own hash seed (set order) and its own object sharing: neither may
+    change a key, or a warm build recomputes comparisons and re-renders pages."""
+    import subprocess
+    import sys
+
+    runs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _COUNT_HITS, str(bundled)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    first, second = runs
+    assert first["misses"].get("compare") and first["misses"].get("page")
+    assert second["misses"] == {}, second
+    assert second["hits"]["compare"] == first["misses"]["compare"]
+    assert second["hits"]["page"] == first["misses"]["page"]
