@@ -92,11 +92,12 @@ def speaker_key(name: str | None, resolve: Resolve | None) -> tuple[str | None, 
     return slugify(name) or None, False
 
 
-def same_speaker(name: str | None, key: str | None, group: dict) -> bool:
-    """Speakers agree: the same key, one unknown, or one name a surname of the other."""
+def same_speaker(words: list[str], key: str | None, group: dict) -> bool:
+    """Speakers agree: the same key, one unknown, or one name a surname of the other
+    (`words`: the speaker's name split into words; the group keeps its own)."""
     if key is None or group["key"] is None or key == group["key"]:
         return True
-    a, b = (name or "").split(), (group["name"] or "").split()
+    a, b = words, group["name_words"]
     short, full = (a, b) if len(a) < len(b) else (b, a)
     return len(short) == 1 and short[0] in (full[0], full[-1])
 
@@ -154,9 +155,14 @@ def link_quotes(
     groups: list[dict] = []
     exact: dict[tuple[str, ...], list[int]] = {}  # normalised words -> groups
     by_pair: dict[tuple[str, str], list[int]] = {}  # word pair -> groups (blocking)
+    speakers: dict[str | None, tuple[str | None, bool]] = {}  # name -> speaker_key(name)
     for article in sorted(articles, key=_order):
         for found in parsed[article.id].quotes:
-            key, is_entity = speaker_key(found.speaker_name, resolve)
+            name = found.speaker_name
+            if name not in speakers:  # resolving a name is slow, and speakers recur
+                speakers[name] = speaker_key(name, resolve)
+            key, is_entity = speakers[name]
+            name_words = (name or "").split()
             appearance = QuoteAppearance(
                 article=article.id,
                 source=article.source,
@@ -169,14 +175,12 @@ def link_quotes(
             words = normal_words(found.text)
             for index in _candidates(words, exact, by_pair):
                 group = groups[index]
-                if same_speaker(found.speaker_name, key, group) and similar(words, group["words"]):
+                if same_speaker(name_words, key, group) and similar(words, group["words"]):
                     group["appearances"].append(appearance)
-                    longer = len((found.speaker_name or "").split()) > len(
-                        (group["name"] or "").split()
-                    )
+                    longer = len(name_words) > len(group["name_words"])
                     if key is not None and (group["key"] is None or longer):
                         group["key"], group["entity"] = key, is_entity
-                        group["name"] = found.speaker_name
+                        group["name"], group["name_words"] = name, name_words
                     break
             else:
                 index = len(groups)
@@ -185,7 +189,8 @@ def link_quotes(
                         "words": words,
                         "key": key,
                         "entity": is_entity,
-                        "name": found.speaker_name,
+                        "name": name,
+                        "name_words": name_words,
                         "appearances": [appearance],
                     }
                 )
