@@ -132,13 +132,19 @@ def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnosti
     return found, problems
 
 
-def load_document(path: Path, kind: str, root: Path, cache=None) -> Document:
+def load_document(path: Path, kind: str, root: Path, cache=None, known=None) -> Document:
     """Read one content file, or raise DigestError naming it.
 
-    With a `cache.Cache`, the front matter of unchanged text is not parsed again.
+    With a `cache.Cache`, the front matter of unchanged text is not parsed again; `known`
+    (path name -> Document of an earlier load) returns the earlier Document itself when
+    the file's bytes are the same (same SHA-256), without decoding anything.
     """
     name = rel(path, root)
     raw = _read_bytes(path, root)
+    digest = hashlib.sha256(raw).hexdigest()
+    earlier = known.get(name) if known else None
+    if earlier is not None and earlier.sha256 == digest and earlier.kind == kind:
+        return earlier
     text = _decode(raw, path, root)
     if not text.strip():
         raise DigestError([error(name, 1, "file is empty: add front matter and text, or delete")])
@@ -158,14 +164,15 @@ def load_document(path: Path, kind: str, root: Path, cache=None) -> Document:
         meta_lines=meta_lines,
         body=body,
         body_line=body_line,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest,
     )
 
 
 def load_content(
-    config: config_mod.Config, cache=None
+    config: config_mod.Config, cache=None, known=None
 ) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
-    """All documents under content/, by kind, each list sorted by path."""
+    """All documents under content/, by kind, each list sorted by path. Every file is
+    read; `known` (see `load_document`) spares decoding those whose bytes are the same."""
     documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
     problems: list[Diagnostic] = []
     for kind in KINDS:
@@ -173,7 +180,7 @@ def load_content(
         problems.extend(found_problems)
         for path in paths:
             try:
-                documents[kind].append(load_document(path, kind, config.root, cache))
+                documents[kind].append(load_document(path, kind, config.root, cache, known))
             except DigestError as exc:
                 problems.extend(exc.diagnostics)
     return documents, problems

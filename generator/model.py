@@ -149,7 +149,10 @@ class Site:
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the built site: its path relative to `site/` and its bytes."""
+    """One file of the built site: its path relative to `site/` and its bytes.
+
+    `kept`: not rendered again, the published file stays (`incremental.clean_pages`)."""
 
     path: str
     data: bytes
+    kept: bool = False

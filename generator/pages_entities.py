@@ -243,6 +243,9 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     md = markup.make_markdown(site.config)
     for entity in renderer.each(site.entities.entities):
+        if renderer.reusable("entity", entity.id):
+            yield renderer.kept(urls.path("entity", entity.id))
+            continue
         yield renderer.page(
             urls.path("entity", entity.id),
             "entity.html",

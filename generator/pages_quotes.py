@@ -100,16 +100,24 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     filters = [{"name": "All outlets", "path": "quotes/"}] + [
         {"name": source, "path": outlet_path(source)} for source in outlets
     ]
+    # The listings and data/quotes.json read only the quotes and their articles' titles.
+    listings_kept = renderer.reusable("quotes", "")
     if renderer.claim():
-        yield renderer.page(
-            "quotes/",
-            "quotes.html",
-            groups=speaker_groups(site, site.quotes, urls),
-            filters=filters,
-            outlet=None,
-            count=len(site.quotes),
-        )
+        if listings_kept:
+            yield renderer.kept("quotes/")
+        else:
+            yield renderer.page(
+                "quotes/",
+                "quotes.html",
+                groups=speaker_groups(site, site.quotes, urls),
+                filters=filters,
+                outlet=None,
+                count=len(site.quotes),
+            )
     for source in renderer.each(outlets):
+        if listings_kept:
+            yield renderer.kept(outlet_path(source))
+            continue
         chosen = [q for q in site.quotes if any(a.source == source for a in q.appearances)]
         yield renderer.page(
             outlet_path(source),
@@ -120,8 +128,14 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             count=len(chosen),
         )
     for quote in renderer.each(filter(has_page, site.quotes)):
+        if renderer.reusable("quote", quote.id):
+            yield renderer.kept(urls.path("quote", quote.id))
+            continue
         yield renderer.page(
             urls.path("quote", quote.id), "quote.html", quote=quote_view(site, quote, urls)
         )
     if renderer.claim():
-        yield json_output("data/quotes.json", quotes_data(site.quotes, urls.url_for))
+        if listings_kept:
+            yield renderer.kept("data/quotes.json")
+        else:
+            yield json_output("data/quotes.json", quotes_data(site.quotes, urls.url_for))

@@ -16,6 +16,9 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         summaries = story_summaries(site, urls)
         yield renderer.page(urls.path("page", "stories"), "stories.html", stories=summaries)
     for story in renderer.each(site.stories):
+        if renderer.reusable("story", story.id):
+            yield renderer.kept(urls.path("story", story.id))
+            continue
         yield renderer.page(
             urls.path("story", story.id),
             "story.html",

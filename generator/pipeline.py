@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from generator import archive, entity_index, load, markup, publish, search
+from generator import archive, entity_index, incremental, load, markup, publish, search
 from generator import articles as articles_mod
 from generator import cache as cache_mod
 from generator import entities as entities_mod
@@ -35,7 +35,7 @@ from generator.parallel import Workers, default_workers
 from generator.quote_index import link_quotes
 from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
-from generator.writer import SiteWriter
+from generator.writer import NotPublished, SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
 PAGE_PRODUCERS: tuple[PageProducer, ...] = (
@@ -59,6 +59,7 @@ class BuildResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     indexed: int | None = None  # pages in the search index, when it was built
+    incremental: bool = False  # only what changed was rendered (`incremental.Memory`)
 
 
 class _Timer:
@@ -72,8 +73,10 @@ class _Timer:
         self._start = now
 
 
-def load_articles(config: Config, cache=None) -> tuple[list[Article], dict, list[Diagnostic]]:
-    documents, problems = load.load_content(config, cache)
+def load_articles(
+    config: Config, cache=None, known=None
+) -> tuple[list[Article], dict, list[Diagnostic]]:
+    documents, problems = load.load_content(config, cache, known)
     articles: list[Article] = []
     for doc in documents["articles"]:
         article, found = articles_mod.from_document(doc)
@@ -93,6 +96,7 @@ def parse_articles(
     cache=None,
     context: str = "",
     workers: Workers | None = None,
+    recent: dict | None = None,
 ) -> dict[str, Parsed]:
     # Order matters: entity links and quote spans first; notes_plugin must stay the last
     # plugin, as it anchors on the text the other rules leave in text tokens.
@@ -107,7 +111,8 @@ def parse_articles(
     # `context` (cache.context_key) covers the registry and the other documents; the
     # notes a parse reads are its own article's, so they are part of its item.
     items = [(a, by_article.get(a.id, ())) for a in articles]
-    found = _memo_map(cache, workers or Workers(1), context)("parse", parse, items)
+    mapper = _memo_map(cache, workers or Workers(1), context, recent)
+    found = mapper("parse", parse, items, lambda item: item[0].id)
     return dict(zip((a.id for a in articles), found, strict=True))
 
 
@@ -132,16 +137,27 @@ def _note_resolver(registry: entities_mod.Registry | None):
     return resolve
 
 
-def _memo_map(cache, workers: Workers, context: str):
+def _memo_map(cache, workers: Workers, context: str, recent: dict | None = None):
     """A `stories.Mapper`: results cached by (name, context, item) are reused, the rest
-    are computed together (in parallel) and stored. Each item is all its result reads."""
+    are computed together (in parallel) and stored. Each item is all its result reads.
 
-    def mapper(name: str, fn, items):
-        if cache is None:
-            return workers.map(fn, items)
+    `recent` (`incremental.Memory.results`, kept by `digest serve` between builds) holds
+    each item's last (context, item, result) by `ident(item)`: an equal item in the same
+    context takes that result as it is, with no key to hash and nothing to unpickle.
+    """
+
+    def mapper(name: str, fn, items, ident):
         results: list = [None] * len(items)
+        earlier = recent.get(name, {}) if recent is not None else {}
         missing: list[tuple[int, str | None]] = []
         for position, item in enumerate(items):
+            last = earlier.get(ident(item))
+            if last is not None and last[0] == context and last[1] == item:
+                results[position] = last[2]
+                continue
+            if cache is None:
+                missing.append((position, None))
+                continue
             key, value = cache.lookup(name, (context, item))
             if value is cache_mod.MISSING:
                 missing.append((position, key))
@@ -149,9 +165,14 @@ def _memo_map(cache, workers: Workers, context: str):
                 results[position] = value
         fresh = workers.map(fn, [items[position] for position, _key in missing])
         for (position, key), value in zip(missing, fresh, strict=True):
-            if key is not None:
+            if key is not None and cache is not None:
                 cache.store(key, value)
             results[position] = value
+        if recent is not None:
+            recent[name] = {
+                ident(item): (context, item, value)
+                for item, value in zip(items, results, strict=True)
+            }
         return results
 
     return mapper
@@ -166,9 +187,10 @@ def _quotes_by_article(quotes) -> dict[str, list[str]]:
     return found
 
 
-def link_site(config: Config, cache=None, workers: Workers | None = None):
+def link_site(config: Config, cache=None, workers: Workers | None = None, memory=None):
     """Load, parse and link everything: (Site, Renderer, stage timings). Raises
-    DigestError on any error, before anything is rendered."""
+    DigestError on any error, before anything is rendered. `memory` (an
+    `incremental.Memory`) reuses the last build's documents and stage results."""
     timer = _Timer()
     workers = workers or Workers(1)
     if cache is not None:
@@ -176,15 +198,20 @@ def link_site(config: Config, cache=None, workers: Workers | None = None):
     renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
     renderer.check_templates()
     timer.lap("templates")
-    articles, documents, problems = load_articles(config, cache)
+    known = memory.documents if memory is not None else None
+    articles, documents, problems = load_articles(config, cache, known)
+    if memory is not None:
+        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+    recent = memory.results if memory is not None else None
+    keyed = cache is not None or memory is not None
     registry, found = entities_mod.load_registry(documents["entities"])
     problems.extend(found)
     timer.lap("load")
     notes, found = load_notes(config, documents, articles, registry)
     problems.extend(found)
     raise_if_errors(problems)
-    context = cache_mod.context_key(config, documents, articles) if cache is not None else ""
-    parsed = parse_articles(config, articles, notes, registry, cache, context, workers)
+    context = cache_mod.context_key(config, documents, articles) if keyed else ""
+    parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
     timer.lap("parse")
     entities, mentions, found = entity_index.link(registry, articles, parsed)
     problems.extend(found)
@@ -202,7 +229,9 @@ def link_site(config: Config, cache=None, workers: Workers | None = None):
         entities_by_article=by_article,
         entity_names={e.id: e.name for e in registry.entities},
         quotes_by_article=_quotes_by_article(quotes),
-        mapper=_memo_map(cache, workers, cache_mod.config_fingerprint(config) if cache else ""),
+        mapper=_memo_map(
+            cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
+        ),
     )
     problems.extend(found)
     timer.lap("stories")
@@ -255,7 +284,8 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
 
 def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Workers, cache=None):
     """Render every output straight into the writer's staging folder, shared between the
-    worker processes; returns the written paths, sorted (and adds them to `writer`)."""
+    worker processes; returns (written paths, sorted; sitemap pages) and adds the written
+    paths to `writer`."""
 
     def job(index: int, count: int):
         renderer.set_share(index, count)
@@ -288,10 +318,29 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
     renderer.set_share(0, 1)
     for output in publish.finish_outputs(site, renderer, all_sitemap):  # sitemap, robots
         writer.write(output.path, output.data)
-    return sorted(writer.written)
+    return sorted(writer.written), all_sitemap
 
 
-def build(config: Config, cache=None, search_index: bool = False, workers=None) -> BuildResult:
+def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
+    """An incremental rebuild (`digest serve`): render every output but the pages kept
+    from the last build (`incremental.clean_pages`) into memory, then update `site/` in
+    place. Returns (written paths, sorted; sitemap pages; removed paths)."""
+    renderer.clean = incremental.clean_pages(memory.site, site)
+    try:
+        outputs = list(render_site(site, renderer))
+    finally:
+        renderer.clean = frozenset()
+    pages = [
+        o.path for o in outputs if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
+    ]
+    outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
+    removed = writer.update(outputs, memory.files)
+    return sorted(writer.written), pages, removed
+
+
+def build(
+    config: Config, cache=None, search_index: bool = False, workers=None, memory=None
+) -> BuildResult:
     """A whole build: load, parse and link everything, then render each output straight
     into a staging folder, then publish the folder whole.
 
@@ -301,29 +350,50 @@ def build(config: Config, cache=None, search_index: bool = False, workers=None) 
     this one. With `search_index` (and `search: true`), Pagefind indexes the staged site
     before the swap, so the published site and its search index always belong together.
     `workers` (default: every core) share parsing, comparing and rendering.
+
+    `memory` (an `incremental.Memory`, kept by `digest serve` across its rebuilds) makes
+    the build incremental when it can be: see `incremental`. Such a build renders the
+    changed pages into memory first and then updates `site/` in place (the dev server
+    holds requests meanwhile), so a failed rebuild still leaves the last good site.
     """
     diagnostics: list[Diagnostic] = []
     indexed = None
     workers = workers or Workers(default_workers())
     with build_lock(config):
-        site, renderer, timings = link_site(config, cache, workers)
+        site, renderer, timings = link_site(config, cache, workers, memory)
         diagnostics.extend(site.diagnostics)
         start = time.perf_counter()
         writer = SiteWriter(config.output_path)
-        try:
-            files = render_into(writer, site, renderer, workers, cache)
-            timings["render"] = time.perf_counter() - start
-            if search_index and config.search:
+        inputs, in_place = "", False
+        if memory is not None:
+            inputs = incremental.global_inputs(config, renderer.dirs, memory.documents)
+            if incremental.eligible(memory, inputs) and not search_index:
+                try:
+                    files, sitemap, removed = update_in_place(writer, site, renderer, memory)
+                    in_place = True
+                    timings["render"] = time.perf_counter() - start
+                except NotPublished:  # someone removed a page from site/: build it all
+                    writer = SiteWriter(config.output_path)
+                except BaseException:
+                    memory.forget_site()
+                    raise
+        if not in_place:
+            try:
+                files, sitemap = render_into(writer, site, renderer, workers, cache)
+                timings["render"] = time.perf_counter() - start
+                if search_index and config.search:
+                    start = time.perf_counter()
+                    indexed, problems = search.build_index(writer.staged_site())
+                    diagnostics.extend(problems)
+                    timings["search"] = time.perf_counter() - start
                 start = time.perf_counter()
-                indexed, problems = search.build_index(writer.staged_site())
-                diagnostics.extend(problems)
-                timings["search"] = time.perf_counter() - start
-            start = time.perf_counter()
-            removed = writer.finish()
-            timings["write"] = time.perf_counter() - start
-        except BaseException:
-            writer.abort()
-            raise
+                removed = writer.finish()
+                timings["write"] = time.perf_counter() - start
+            except BaseException:
+                writer.abort()
+                raise
+    if memory is not None:
+        memory.remember(site, inputs, files, sitemap)
     return BuildResult(
         site=site,
         files=files,
@@ -332,4 +402,5 @@ def build(config: Config, cache=None, search_index: bool = False, workers=None) 
         written=sorted(writer.changed),
         removed=removed,
         indexed=indexed,
+        incremental=in_place,
     )

@@ -100,6 +100,16 @@ class Renderer:
         slot, self._slot = self._slot, self._slot + 1
         return slot % self.share[1] == self.share[0]
 
+    # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
+    # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.
+    clean: frozenset[tuple[str, str]] = frozenset()
+
+    def reusable(self, kind: str, key: str) -> bool:
+        return (kind, key) in self.clean
+
+    def kept(self, site_path: str) -> Output:
+        return Output(output_file(site_path), b"", kept=True)
+
     def each(self, items: Iterable[T]) -> Iterator[T]:
         """The items this process renders (all of them in a single process)."""
         return (item for item in items if self.claim())
@@ -240,11 +250,11 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     first = {"stories": latest, "stories_total": len(site.stories)}
     yield from home_pages(site, renderer, articles, first)
     for article in renderer.each(site.articles):
-        yield renderer.page(
-            urls.path("article", article.slug),
-            "article.html",
-            article=article_view(site, article, urls),
-        )
+        path = urls.path("article", article.slug)
+        if renderer.reusable("article", article.id):
+            yield renderer.kept(path)
+            continue
+        yield renderer.page(path, "article.html", article=article_view(site, article, urls))
     if renderer.claim():
         yield renderer.page("404.html", "404.html")
     if renderer.claim():

@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from generator import incremental
 from generator.cache import Cache
 from generator.config import Config, with_overrides
 from generator.errors import Diagnostic, DigestError, Level, error
@@ -283,6 +284,8 @@ class DevServer:
         self.out = out
         self.config = self._config_or_default()[0]
         self.state = State(self.config.output_path, self.config.base_path)
+        self.memory = incremental.Memory()  # what one rebuild leaves for the next
+        self.last_full = True
 
     def _config_or_default(self) -> tuple[Config, list[Diagnostic]]:
         try:
@@ -321,9 +324,12 @@ class DevServer:
                 found = ingest(seeds, config.content_path / "articles").diagnostics
                 problems.extend(found)
             if not any(p.level is Level.ERROR for p in problems):
-                result = build(config, self.cache)
+                result = build(config, self.cache, memory=self.memory)
                 problems.extend(result.diagnostics)
-                if self.cache is not None:
+                # An incremental build uses only the entries of what it rendered again:
+                # the others stay, for the next full build (and `digest build`).
+                self.last_full = not result.incremental
+                if self.cache is not None and self.last_full:
                     self.cache.forget_unused()
                 summary = (
                     f"{len(result.written)} written, {len(result.removed)} removed"
@@ -427,7 +433,8 @@ def run(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if cache is not None:
-            cache.save(prune=not state.errors)  # a failed build used only part of it
+            # A failed or incremental build used only part of it: prune after full ones.
+            cache.save(prune=not state.errors and dev.last_full)
             for d in cache.diagnostics:
                 print(d, file=sys.stderr)
     return 0

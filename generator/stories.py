@@ -42,7 +42,9 @@ from generator.sentences import (
 )
 from generator.text import slugify
 
-Mapper = Callable[[str, Callable[[Any], Any], Sequence[Any]], list[Any]]
+# mapper(name, fn, items, ident) -> [fn(x) for x in items]; ident(x) names an item
+# across builds (the pipeline's mapper reuses an equal item's earlier result).
+Mapper = Callable[[str, Callable[[Any], Any], Sequence[Any], Callable[[Any], str]], list[Any]]
 
 WINDOW_DAYS = 3  # articles further apart than this never join automatically
 JOIN_MIN = 0.55  # entity overlap + text overlap (each 0..1) for two articles to join
@@ -276,12 +278,12 @@ def link(
     item must be everything `fn` reads: "sentences" maps articles, "compare" maps
     `CompareInput`s).
     """
-    mapper = mapper or (lambda _name, fn, items: [fn(x) for x in items])
+    mapper = mapper or (lambda _name, fn, items, _ident: [fn(x) for x in items])
     md = markup.make_markdown(config)
     sentences = dict(
         zip(
             (a.id for a in articles),
-            mapper("sentences", lambda a: sentences_of(md, a), articles),
+            mapper("sentences", lambda a: sentences_of(md, a), articles, _article_id),
             strict=True,
         )
     )
@@ -369,7 +371,7 @@ def link(
     )
 
     inputs = [_compare_input(s, sentences, entity_sets, names, quotes_by_article) for s in stories]
-    found_comparisons = mapper("compare", _compare, inputs)
+    found_comparisons = mapper("compare", _compare, inputs, _story_id)
     comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
     return tuple(stories), comparisons, problems
 
@@ -409,6 +411,14 @@ def _compare_input(
         tuple((i, names[i]) for i in ids if i in names),
         quotes,
     )
+
+
+def _article_id(article: Article) -> str:
+    return article.id
+
+
+def _story_id(given: CompareInput) -> str:
+    return given.story
 
 
 def _compare(given: CompareInput) -> compare_mod.Comparison:

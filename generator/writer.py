@@ -153,23 +153,10 @@ class SiteWriter:
             old = self.root.joinpath(*pure.parts)
             staged = self.staging.joinpath(*pure.parts)
             staged.parent.mkdir(parents=True, exist_ok=True)
-            if (
-                old.is_file()
-                and not old.is_symlink()
-                and old.stat().st_size == len(data)
-                and old.read_bytes() == data
-            ):
+            if _same_bytes(old, data):
                 _link_or_copy(old, staged)
                 return False
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=staged.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, staged)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            _replace(staged, data)
         except OSError as exc:
             raise self._fail(path, exc) from None
         self.changed.append(path)
@@ -188,6 +175,62 @@ class SiteWriter:
             )
         self.written.update(written)
         self.changed.extend(changed)
+
+    def update(self, outputs: list, previous: frozenset[str]) -> list[str]:
+        """Bring the published site up to date in place, for `digest serve`'s incremental
+        rebuilds (`pipeline.build` with a `Memory`): every output is rendered before this
+        is called, and the dev server holds requests while it runs.
+
+        `outputs` are `model.Output`s; a `kept` one must still be published (else
+        `NotPublished` is raised before anything is written: build in full instead).
+        Changed files are replaced atomically; files in `previous` (the last build's
+        outputs) that are no longer produced are removed. Returns the removed paths.
+        """
+        for output in outputs:
+            self._target(output.path)
+            if output.kept and not self.root.joinpath(output.path).is_file():
+                raise NotPublished(output.path)
+        for output in outputs:
+            if output.path in self.written:
+                raise DigestError(
+                    [
+                        error(
+                            output.path,
+                            None,
+                            "two pages want this output path: give one another slug",
+                        )
+                    ]
+                )
+            self.written.add(output.path)
+            if output.kept:
+                continue
+            target = self.root.joinpath(*PurePosixPath(output.path).parts)
+            try:
+                if _same_bytes(target, output.data):
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _replace(target, output.data)
+            except OSError as exc:
+                raise DigestError(
+                    [
+                        error(
+                            output.path,
+                            None,
+                            f"cannot write to {self.root.name}/: {exc.strerror or exc}"
+                            f"{_disk_hint(exc)}; the next rebuild writes every page again",
+                        )
+                    ]
+                ) from None
+            self.changed.append(output.path)
+        removed = sorted(previous - self.written)
+        for path in removed:
+            target = self.root.joinpath(*PurePosixPath(path).parts)
+            target.unlink(missing_ok=True)
+            folder = target.parent
+            while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+        return removed
 
     def copy(self, path: str, source: Path) -> bool:
         return self.write(path, source.read_bytes())
@@ -294,6 +337,33 @@ class SiteWriter:
                 if not (self.staging / rel_dir / name).exists() and sub.is_dir():
                     shutil.rmtree(sub, ignore_errors=True)
         self.abort()
+
+
+class NotPublished(Exception):
+    """A kept output (`SiteWriter.update`) is not in the published site any more."""
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """`path` is a regular file (not a link) holding exactly `data`."""
+    return (
+        path.is_file()
+        and not path.is_symlink()
+        and path.stat().st_size == len(data)
+        and path.read_bytes() == data
+    )
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write `data` to `target` atomically: a temp file beside it, then `os.replace`."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

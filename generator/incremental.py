@@ -1,0 +1,190 @@
+"""Incremental rebuilds for `digest serve`: after an edit, only the pages it touched.
+
+`digest serve` keeps one `Memory` across its rebuilds. A rebuild still loads and links
+the whole digest (every link stage reads every article), but:
+
+* a file whose bytes are unchanged keeps its earlier `Document` (`load.load_document`);
+* a parse, sentence split or story comparison whose input is equal to the last one
+  keeps its earlier result (`pipeline._memo_map`), with no key to hash;
+* the new Site is compared with the last one, and the article, story, entity and quote
+  pages whose inputs are all unchanged are not rendered again (`clean_pages`): their
+  published files stay as they are. Every other output (home, listings, archive, feeds,
+  data files, sitemap) is rendered as in a full build.
+
+This holds only while nothing global changed: the config, the theme (templates and
+static files), entity and story documents. When any of them changed, or there is no
+earlier build, the rebuild is a full one (`eligible`). A dependency missed here would
+be a stale page, so the rules in `clean_pages` are conservative (a page is rendered
+again when anything it reads might have changed; DESIGN.md convention 10), and
+`tests/test_incremental_serve.py` compares every incremental site with a full build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.cache import config_fingerprint, tree_fingerprint
+from generator.config import Config
+from generator.model import Article, Document, Site
+
+# Page kinds that can be kept; the producers ask `Renderer.reusable(kind, id)`.
+ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
+QUOTES = "quotes"  # the quote listings, with the key ""
+
+
+@dataclass
+class Memory:
+    """What one build leaves for the next in the same process."""
+
+    documents: dict[str, Document] = field(default_factory=dict)  # by path name
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
+    # The last build that reached site/: its Site, global inputs, files and sitemap.
+    site: Site | None = None
+    inputs: str = ""
+    files: frozenset[str] = frozenset()
+    sitemap: frozenset[str] = frozenset()
+
+    def remember(self, site: Site, inputs: str, files: Iterable[str], sitemap: Iterable[str]):
+        """The build that just reached site/ (a full build records its global inputs;
+        an incremental one keeps those it was checked against)."""
+        self.site, self.files, self.sitemap = site, frozenset(files), frozenset(sitemap)
+        self.inputs = inputs or self.inputs
+
+    def forget_site(self) -> None:
+        """site/ may not match `site` any more (a failed write): next build is full."""
+        self.site, self.inputs, self.files, self.sitemap = None, "", frozenset(), frozenset()
+
+
+def global_inputs(config: Config, theme_dirs: Iterable, documents: dict[str, Document]) -> str:
+    """A fingerprint of everything whose change makes the next build a full one: the
+    config, the theme folders, entity and story documents (`documents` by path name)."""
+    others = sorted(
+        (name, doc.sha256) for name, doc in documents.items() if doc.kind in ("entities", "stories")
+    )
+    return repr((config_fingerprint(config), tree_fingerprint(list(theme_dirs)), others))
+
+
+def eligible(memory: Memory | None, inputs: str) -> bool:
+    return memory is not None and memory.site is not None and memory.inputs == inputs
+
+
+def _notes_by_target(site: Site) -> dict[tuple[str, str], list]:
+    found: dict[tuple[str, str], list] = {}
+    for linked in site.notes:
+        found.setdefault((linked.note.target_kind, linked.note.target), []).append(linked)
+    return found
+
+
+def _story_of(site: Site) -> dict[str, str]:
+    return {a: s.id for s in site.stories for a in s.articles}
+
+
+def _quotes_by_speaker(site: Site) -> dict[str | None, list]:
+    found: dict[str | None, list] = {}
+    for quote in site.quotes:
+        found.setdefault(quote.speaker, []).append(quote)
+    return found
+
+
+def _front(article: Article) -> tuple:
+    """Everything of an article but its text: what other pages show of it."""
+    return tuple(
+        getattr(article, f.name)
+        for f in dataclasses.fields(article)
+        if f.name not in ("body", "body_line", "sha256")
+    )
+
+
+def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
+    """(articles whose page may differ, articles whose front matter or entity set
+    changed: what other pages show of them). Added and removed articles are in both."""
+    before = old.articles_by_id()
+    moved = set(before) - {a.id for a in new.articles}
+    changed = set(moved)
+    for article in new.articles:
+        earlier = before.get(article.id)
+        if (
+            earlier is None
+            or _front(earlier) != _front(article)
+            or _ids_in(old, article.id) != _ids_in(new, article.id)
+        ):
+            moved.add(article.id)
+            changed.add(article.id)
+        elif earlier != article or old.parsed.get(article.id) != new.parsed[article.id]:
+            changed.add(article.id)
+    return changed, moved
+
+
+def _ids_in(site: Site, article_id: str) -> frozenset[str]:
+    return site.entities.ids_in(article_id) if site.entities is not None else frozenset()
+
+
+def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
+    """(kind, id) of every article, story, entity and quote page of `new` whose view
+    would be the same as in `old`: it reads nothing that changed."""
+    changed, moved = changed_articles(old, new)
+    notes_old, notes_new = _notes_by_target(old), _notes_by_target(new)
+
+    def same_notes(kind: str, key: str) -> bool:
+        return notes_old.get((kind, key), []) == notes_new.get((kind, key), [])
+
+    clean: set[tuple[str, str]] = set()
+    # Stories: the story, its comparison and its articles' front matter.
+    old_stories = {s.id: s for s in old.stories}
+    changed_stories = set()
+    for story in new.stories:
+        if (
+            old_stories.get(story.id) != story
+            or old.comparisons.get(story.id) != new.comparisons.get(story.id)
+            or not moved.isdisjoint(story.articles)
+        ):
+            changed_stories.add(story.id)
+        elif same_notes(STORY, story.id):
+            clean.add((STORY, story.id))
+    # Articles: the article, its notes, its story and that story's other articles.
+    story_old, story_new = _story_of(old), _story_of(new)
+    for article in new.articles:
+        story = story_new.get(article.id)
+        if (
+            article.id not in changed
+            and story_old.get(article.id) == story
+            and story not in changed_stories
+            and same_notes(ARTICLE, article.id)
+        ):
+            clean.add((ARTICLE, article.id))
+    # Entities: the entity, its mentions, the front matter and entity sets (related
+    # entities) of the articles they are in, the quotes it said and their articles'
+    # titles, its notes.
+    if old.entities is not None and new.entities is not None:
+        before = {e.id: e for e in old.entities.entities}
+        said_old, said_new = _quotes_by_speaker(old), _quotes_by_speaker(new)
+        for entity in new.entities.entities:
+            key = entity.id
+            mentions = (
+                (
+                    old.entities.mentions.get(key),
+                    old.entities.discovered.get(key),
+                ),
+                (new.entities.mentions.get(key), new.entities.discovered.get(key)),
+            )
+            said = said_old.get(key, []), said_new.get(key, [])
+            if before.get(key) != entity or mentions[0] != mentions[1] or said[0] != said[1]:
+                continue
+            articles = {m.article for group in mentions[1] for m in group or ()}
+            articles.update(a.article for q in said[1] for a in q.appearances)
+            if moved.isdisjoint(articles) and same_notes(ENTITY, key):
+                clean.add((ENTITY, key))
+    # Quotes: the quote and the titles of the articles that carry it. The listings
+    # (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles.
+    old_quotes = {q.id: q for q in old.quotes}
+    for quote in new.quotes:
+        if old_quotes.get(quote.id) == quote and moved.isdisjoint(
+            a.article for a in quote.appearances
+        ):
+            clean.add((QUOTE, quote.id))
+    if old.quotes == new.quotes and all((QUOTE, q.id) in clean for q in new.quotes):
+        clean.add((QUOTES, ""))
+    return frozenset(clean)

@@ -1,0 +1,162 @@
+"""`digest serve`'s incremental rebuilds (generator/incremental.py) on the bundled digest.
+
+Each edit is built with the dev server's `Memory`, then compared byte for byte with a
+clean build of the same content; the counts of pages actually rendered show that the
+untouched pages were kept, not rendered again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from conftest import write
+
+from generator.cache import Cache
+from generator.incremental import Memory
+from generator.load import read_config
+from generator.parallel import Workers
+from generator.pipeline import build
+
+REUTERS = "content/articles/reuters-putin-and-north-koreas-kim-discuss.md"
+DAWN = "content/articles/dawn-2023-09-14-russian-president-vladimir-putin.md"
+STORY = "putin-and-north-koreas-kim-discuss-military-matters"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+class Serve:
+    """Builds the way the dev server does: one cache and one Memory across rebuilds."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.cache = Cache(root / ".digest-cache")
+        self.memory = Memory()
+
+    def build(self):
+        self.cache.hits, self.cache.misses = {}, {}
+        return build(read_config(self.root), self.cache, workers=Workers(1), memory=self.memory)
+
+    def rendered(self) -> int:
+        """Pages looked up in the page cache, i.e. not kept from the last build."""
+        return self.cache.hits.get("page", 0) + self.cache.misses.get("page", 0)
+
+    def assert_same_as_clean_build(self) -> None:
+        shutil.rmtree(self.root / "clean", ignore_errors=True)
+        build(replace(read_config(self.root), output_dir="clean"), workers=Workers(1))
+        assert tree(self.root / "site") == tree(self.root / "clean")
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_content_edits_render_only_what_they_touch(bundled):
+    serve = Serve(bundled)
+    first = serve.build()
+    assert not first.incremental
+    pages = serve.rendered()
+    assert pages > 50
+
+    # A paragraph added to one article: its page, its story and the story's other
+    # article change; entity pages (mentions unchanged) and quote pages are kept.
+    path = bundled / REUTERS
+    path.write_text(path.read_text(encoding="utf-8") + "\nA last paragraph.\n", "utf-8")
+    result = serve.build()
+    assert result.incremental
+    assert 0 < serve.rendered() < pages / 3
+    reuters = bundled / "site/articles/reuters-putin-and-north-koreas-kim-discuss/index.html"
+    assert "A last paragraph." in reuters.read_text(encoding="utf-8")
+    assert "articles/reuters-putin-and-north-koreas-kim-discuss/index.html" in result.written
+    assert f"stories/{STORY}/index.html" in result.written
+    serve.assert_same_as_clean_build()
+
+    # Words changed inside a sentence: the mentions in it change (their context).
+    edit(bundled, REUTERS, "Defence Minister Sergei Shoigu attended", "Shoigu, 68, attended")
+    result = serve.build()
+    assert result.incremental
+    assert "entities/sergei-shoigu/index.html" in result.written
+    serve.assert_same_as_clean_build()
+
+    # A new quote with a speaker: quote listings, the speaker's entity page.
+    edit(
+        bundled,
+        DAWN,
+        "\n\n",
+        '\n\n"We will meet again in Pyongyang," Vladimir Putin said on Wednesday.\n\n',
+    )
+    result = serve.build()
+    assert result.incremental
+    assert "quotes/index.html" in result.written
+    assert "entities/vladimir-putin/index.html" in result.written
+    serve.assert_same_as_clean_build()
+
+    # A title: every page that lists the article shows the new one.
+    edit(bundled, DAWN, "title: ", "title: Renamed ")
+    result = serve.build()
+    assert result.incremental
+    serve.assert_same_as_clean_build()
+
+    # A note's passage and text.
+    edit(bundled, "content/notes/talks-duration.md", "\n\n", "\n\nRevised. ")
+    result = serve.build()
+    assert result.incremental and serve.rendered() < pages / 3
+    serve.assert_same_as_clean_build()
+
+    # An article added, then removed again: its page comes and goes.
+    copy = bundled / "content/articles/copy-of-reuters.md"
+    shutil.copy(bundled / REUTERS, copy)
+    edit(bundled, "content/articles/copy-of-reuters.md", "title: ", "title: Copy of ")
+    assert serve.build().incremental
+    assert (bundled / "site/articles/copy-of-reuters/index.html").is_file()
+    serve.assert_same_as_clean_build()
+    copy.unlink()
+    result = serve.build()
+    assert "articles/copy-of-reuters/index.html" in result.removed
+    assert not (bundled / "site/articles/copy-of-reuters").exists()
+    serve.assert_same_as_clean_build()
+
+
+def test_global_changes_and_a_damaged_site_build_everything(bundled):
+    serve = Serve(bundled)
+    serve.build()
+    # An entity: every page may link it, so everything is built again.
+    write(bundled, "content/entities/vostochny.md", "---\nname: Vostochny\ntype: place\n---\n")
+    assert not serve.build().incremental
+    serve.assert_same_as_clean_build()
+    # A page deleted from site/ behind the server's back: it cannot be kept, so the
+    # rebuild is a full one and brings it back.
+    entity = bundled / "site/entities/kremlin/index.html"
+    entity.unlink()
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    assert not serve.build().incremental
+    assert entity.is_file()
+    serve.assert_same_as_clean_build()
+    # Templates: a full build.
+    write(bundled, "overrides/templates/404.html", "{% extends 'base.html' %}")
+    assert not serve.build().incremental
+    serve.assert_same_as_clean_build()
+
+
+def test_a_failed_incremental_rebuild_keeps_the_last_good_site(bundled):
+    serve = Serve(bundled)
+    serve.build()
+    before = tree(bundled / "site")
+    (bundled / DAWN).write_text("---\ntitle: [unclosed\n---\n\nBody.\n", encoding="utf-8")
+    try:
+        serve.build()
+    except Exception as exc:  # DigestError: broken front matter, before anything is written
+        assert "dawn" in str(getattr(exc, "diagnostics", exc))
+    else:
+        raise AssertionError("a broken article must fail the build")
+    assert tree(bundled / "site") == before
