@@ -29,6 +29,8 @@ from typing import Any
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.model import Article, Document, Site
+from generator.pages_quotes import quotes_by_speaker
+from generator.story_views import story_of
 
 # Page kinds that can be kept; the producers ask `Renderer.reusable(kind, id)`.
 ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
@@ -75,17 +77,6 @@ def _notes_by_target(site: Site) -> dict[tuple[str, str], list]:
     found: dict[tuple[str, str], list] = {}
     for linked in site.notes:
         found.setdefault((linked.note.target_kind, linked.note.target), []).append(linked)
-    return found
-
-
-def _story_of(site: Site) -> dict[str, str]:
-    return {a: s.id for s in site.stories for a in s.articles}
-
-
-def _quotes_by_speaker(site: Site) -> dict[str | None, list]:
-    found: dict[str | None, list] = {}
-    for quote in site.quotes:
-        found.setdefault(quote.speaker, []).append(quote)
     return found
 
 
@@ -145,13 +136,12 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
         elif same_notes(STORY, story.id):
             clean.add((STORY, story.id))
     # Articles: the article, its notes, its story and that story's other articles.
-    story_old, story_new = _story_of(old), _story_of(new)
     for article in new.articles:
-        story = story_new.get(article.id)
+        story = story_of(new, article.id)
         if (
             article.id not in changed
-            and story_old.get(article.id) == story
-            and story not in changed_stories
+            and story_of(old, article.id) == story
+            and (story is None or story.id not in changed_stories)
             and same_notes(ARTICLE, article.id)
         ):
             clean.add((ARTICLE, article.id))
@@ -160,7 +150,7 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
     # titles, its notes.
     if old.entities is not None and new.entities is not None:
         before = {e.id: e for e in old.entities.entities}
-        said_old, said_new = _quotes_by_speaker(old), _quotes_by_speaker(new)
+        said_old, said_new = quotes_by_speaker(old), quotes_by_speaker(new)
         for entity in new.entities.entities:
             key = entity.id
             mentions = (

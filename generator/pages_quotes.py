@@ -83,15 +83,19 @@ def entity_quotes(site: Site, entity_id: str, urls: Urls) -> list[dict[str, Any]
     """What an entity said, as quote views: for entity pages, with
     `{% for quote in quotes %}{% include "partials/quote-item.html" %}{% endfor %}`
     inside a `<ul class="quote-list">`."""
-    by_speaker = site.derived("quotes_by_speaker", lambda: _by_speaker(site.quotes))
-    return [quote_view(site, q, urls) for q in by_speaker.get(entity_id, ())]
+    return [quote_view(site, q, urls) for q in quotes_by_speaker(site).get(entity_id, ())]
 
 
-def _by_speaker(quotes: Iterable[Quote]) -> dict[str | None, list[Quote]]:
-    found: dict[str | None, list[Quote]] = {}
-    for quote in quotes:
-        found.setdefault(quote.speaker, []).append(quote)
-    return found
+def quotes_by_speaker(site: Site) -> dict[str | None, list[Quote]]:
+    """The site's quotes by speaker key, in site order (computed once per Site)."""
+
+    def group() -> dict[str | None, list[Quote]]:
+        found: dict[str | None, list[Quote]] = {}
+        for quote in site.quotes:
+            found.setdefault(quote.speaker, []).append(quote)
+        return found
+
+    return site.derived("quotes_by_speaker", group)
 
 
 def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
