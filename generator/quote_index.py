@@ -12,6 +12,7 @@ not know the name, the key is the slug of the name ("Kim Jong Un" -> kim-jong-un
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
 import itertools
@@ -102,6 +103,33 @@ def same_speaker(words: list[str], key: str | None, group: dict) -> bool:
     return len(short) == 1 and short[0] in (full[0], full[-1])
 
 
+# Speaker tags: a group is filed under the tags of its speaker, and a quote looks under
+# the tags that agree with its own speaker, so that `same_speaker` holds exactly for the
+# groups filed under a tag the quote looks under. Unknown speakers agree with everyone.
+_UNKNOWN = ("unknown",)
+_ALL = ("all",)  # not a speaker tag: every group of the same words
+
+
+def _filed_under(key: str | None, name_words: list[str]) -> frozenset:
+    if key is None:
+        return frozenset((_UNKNOWN,))
+    tags = {("key", key)}
+    if len(name_words) == 1:  # a one-word name: the surname of a longer one
+        tags.add(("one", name_words[0]))
+    elif name_words:  # a longer name: the surname may be its first or last word
+        tags.update((("ends", name_words[0]), ("ends", name_words[-1])))
+    return frozenset(tags)
+
+
+def _agreeing(key: str, name_words: list[str]) -> list[tuple]:
+    tags = [_UNKNOWN, ("key", key)]
+    if name_words:
+        tags += [("one", name_words[0]), ("one", name_words[-1])]
+    if len(name_words) == 1:
+        tags.append(("ends", name_words[0]))
+    return tags
+
+
 def _quote_id(text: str, used: set[str]) -> str:
     words = normal_words(text)
     digest = hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()[:6]
@@ -122,39 +150,107 @@ def _order(article: Article) -> tuple:
 COMMON_PAIR = 64
 
 
-def _candidates(
-    words: list[str],
-    exact: dict[tuple[str, ...], list[int]],
-    by_pair: dict[tuple[str, str], list[int]],
-) -> list[int]:
-    """Groups this quote may join, in creation order: the same words, or (for quotes long
-    enough to be near-identical) groups sharing a fifth of its less common word pairs.
+class _Groups:
+    """Quotes merged so far, one group per quote, in creation order, indexed two ways.
 
-    `similar` needs a 0.85 match ratio, so a near-identical wording shares most of its
-    word pairs with the group's; blocking on them keeps merging linear in the number of
-    quotes instead of comparing each quote with every group.
+    Exact wording: groups with the same words, filed by speaker tag, so that the first
+    group a quote may join is found without comparing it with every speaker who said the
+    same words (in a large archive many did). Near wording: groups sharing a fifth of the
+    quote's less common word pairs. `similar` needs a 0.85 match ratio, so a
+    near-identical wording shares most of its word pairs with the group's; blocking on
+    them keeps merging linear in the number of quotes.
     """
-    found = list(exact.get(tuple(words), ()))
-    if len(words) >= NEAR_MIN_WORDS:
+
+    def __init__(self) -> None:
+        self.groups: list[dict] = []
+        self.exact: dict[tuple[str, ...], dict[tuple, list[int]]] = {}
+        self.by_pair: dict[tuple[str, str], list[int]] = {}
+
+    def find(self, words: list[str], key: str | None, name_words: list[str]) -> int | None:
+        """The first group (in creation order) with the same speaker and wording."""
+        best = None
+        filed = self.exact.get(tuple(words))
+        if filed is not None:
+            if key is None:
+                best = filed[_ALL][0]
+            else:
+                firsts = (self._first(filed, tag) for tag in _agreeing(key, name_words))
+                best = min((i for i in firsts if i is not None), default=None)
+        for index in self._near(words):
+            if best is not None and index >= best:
+                break
+            group = self.groups[index]
+            if same_speaker(name_words, key, group) and similar(words, group["words"]):
+                return index
+        return best
+
+    def _first(self, filed: dict[tuple, list[int]], tag: tuple) -> int | None:
+        indices = filed.get(tag)
+        while indices:
+            if tag in self.groups[indices[0]]["tags"]:
+                return indices[0]
+            del indices[0]  # the group's speaker changed since it was filed here
+        return None
+
+    def _near(self, words: list[str]) -> list[int]:
+        if len(words) < NEAR_MIN_WORDS:
+            return []
         counts: dict[int, int] = {}
         pairs = set(itertools.pairwise(words))
         for pair in pairs:
-            owners = by_pair.get(pair, ())
+            owners = self.by_pair.get(pair, ())
             if len(owners) <= COMMON_PAIR:
                 for index in owners:
                     counts[index] = counts.get(index, 0) + 1
         needed = max(1, len(pairs) // 5)
-        found.extend(i for i, n in counts.items() if n >= needed and i not in found)
-    return sorted(found)
+        return sorted(i for i, n in counts.items() if n >= needed)
+
+    def add(self, words: list[str], key, is_entity: bool, name, name_words, appearance) -> None:
+        index = len(self.groups)
+        tags = _filed_under(key, name_words)
+        self.groups.append(
+            {
+                "words": words,
+                "key": key,
+                "entity": is_entity,
+                "name": name,
+                "name_words": name_words,
+                "tags": tags,
+                "appearances": [appearance],
+            }
+        )
+        filed = self.exact.setdefault(tuple(words), {})
+        filed.setdefault(_ALL, []).append(index)
+        for tag in tags:
+            filed.setdefault(tag, []).append(index)
+        if len(words) >= NEAR_MIN_WORDS:
+            for pair in set(itertools.pairwise(words)):
+                self.by_pair.setdefault(pair, []).append(index)
+
+    def join(self, index: int, key, is_entity: bool, name, name_words, appearance) -> None:
+        """Add an appearance; a known or longer speaker name becomes the group's."""
+        group = self.groups[index]
+        group["appearances"].append(appearance)
+        longer = len(name_words) > len(group["name_words"])
+        if key is None or not (group["key"] is None or longer):
+            return
+        group["key"], group["entity"] = key, is_entity
+        group["name"], group["name_words"] = name, name_words
+        tags = _filed_under(key, name_words)
+        filed = self.exact[tuple(group["words"])]
+        for tag in tags - group["tags"]:
+            indices = filed.setdefault(tag, [])
+            at = bisect.bisect_left(indices, index)
+            if at == len(indices) or indices[at] != index:
+                indices.insert(at, index)
+        group["tags"] = tags
 
 
 def link_quotes(
     articles: Iterable[Article], parsed: Mapping[str, Parsed], resolve: Resolve | None = None
 ) -> tuple[Quote, ...]:
     """Every quote of every article, merged across articles (oldest article first)."""
-    groups: list[dict] = []
-    exact: dict[tuple[str, ...], list[int]] = {}  # normalised words -> groups
-    by_pair: dict[tuple[str, str], list[int]] = {}  # word pair -> groups (blocking)
+    merged = _Groups()
     speakers: dict[str | None, tuple[str | None, bool]] = {}  # name -> speaker_key(name)
     for article in sorted(articles, key=_order):
         for found in parsed[article.id].quotes:
@@ -173,34 +269,14 @@ def link_quotes(
                 speaker_name=found.speaker_name,
             )
             words = normal_words(found.text)
-            for index in _candidates(words, exact, by_pair):
-                group = groups[index]
-                if same_speaker(name_words, key, group) and similar(words, group["words"]):
-                    group["appearances"].append(appearance)
-                    longer = len(name_words) > len(group["name_words"])
-                    if key is not None and (group["key"] is None or longer):
-                        group["key"], group["entity"] = key, is_entity
-                        group["name"], group["name_words"] = name, name_words
-                    break
+            index = merged.find(words, key, name_words)
+            if index is None:
+                merged.add(words, key, is_entity, name, name_words, appearance)
             else:
-                index = len(groups)
-                groups.append(
-                    {
-                        "words": words,
-                        "key": key,
-                        "entity": is_entity,
-                        "name": name,
-                        "name_words": name_words,
-                        "appearances": [appearance],
-                    }
-                )
-                exact.setdefault(tuple(words), []).append(index)
-                if len(words) >= NEAR_MIN_WORDS:
-                    for pair in set(itertools.pairwise(words)):
-                        by_pair.setdefault(pair, []).append(index)
+                merged.join(index, key, is_entity, name, name_words, appearance)
     used: set[str] = set()
     quotes = []
-    for group in groups:
+    for group in merged.groups:
         appearances = tuple(group["appearances"])
         first = appearances[0]
         kind = "full" if any(a.kind == "full" for a in appearances) else "partial"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import shutil
 import subprocess
@@ -16,11 +18,13 @@ from markdown_it import MarkdownIt
 
 from generator.config import with_overrides
 from generator.load import read_config
+from generator.model import Article, Parsed
 from generator.pages_quotes import entity_quotes
 from generator.pipeline import build, build_site
 from generator.quote_index import diff_words, link_quotes, normal_words, similar
 from generator.quote_markup import quotes_plugin
-from generator.quotes import extract_markdown
+from generator.quotes import ArticleQuote, extract_markdown
+from generator.text import slugify
 from generator.urls import Urls
 from tests.conftest import article, page, write
 
@@ -221,3 +225,77 @@ def test_entity_quotes_lists_what_a_speaker_said(bundled):
     said = entity_quotes(site, "kyrylo-budanov", Urls())
     assert [q["text"][:14] for q in said] == ["It was already"]
     assert entity_quotes(site, "nobody-at-all", Urls()) == []
+
+
+def reference_merge(quotes: list[tuple[str, str | None]]) -> list[tuple[str | None, list[int]]]:
+    """Merging by brute force: each quote joins the first group, in creation order, whose
+    speaker agrees and whose words are the same or near-identical (sharing a fifth of the
+    word pairs, the blocking rule); a known or longer name becomes the group's."""
+    groups: list[dict] = []
+    for n, (text, name) in enumerate(quotes):
+        words = normal_words(text)
+        key = slugify(name) if name else None
+        name_words = (name or "").split()
+        pairs = set(itertools.pairwise(words))
+        for group in groups:
+            if key is not None and group["key"] is not None and key != group["key"]:
+                a, b = name_words, group["name_words"]
+                short, full = (a, b) if len(a) < len(b) else (b, a)
+                if not (len(short) == 1 and short[0] in (full[0], full[-1])):
+                    continue
+            shared = pairs & set(itertools.pairwise(group["words"]))
+            near = len(words) >= 5 and len(shared) >= max(1, len(pairs) // 5)
+            if words == group["words"] or (near and similar(words, group["words"])):
+                group["members"].append(n)
+                if key is not None and (
+                    group["key"] is None or len(name_words) > len(group["name_words"])
+                ):
+                    group.update(key=key, name=name, name_words=name_words)
+                break
+        else:
+            groups.append(
+                {"words": words, "key": key, "name": name, "name_words": name_words, "members": [n]}
+            )
+    return [(g["name"], g["members"]) for g in groups]
+
+
+SAYINGS = [
+    "We will win.",
+    "we will WIN",
+    "The talks were long and very useful for both sides today",
+    "The talks were long and very useful for both sides",
+    "No comment.",
+]
+SPEAKERS = [None, "Kim", "Kim Jong Un", "Jong", "Putin", "Vladimir Putin", "Un", "Lavrov"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SAYINGS), st.sampled_from(SPEAKERS)), max_size=40))
+def test_merging_finds_the_first_group_a_quote_may_join(quotes):
+    articles, parsed = [], {}
+    for n, (text, name) in enumerate(quotes):
+        aid = f"a{n:03d}"
+        articles.append(
+            Article(
+                id=aid,
+                slug=aid,
+                title=aid,
+                source="Outlet",
+                date=dt.date(2023, 9, 13),
+                body="",
+                path=Path(f"{aid}.md"),
+                body_line=1,
+                sha256="",
+            )
+        )
+        found = ArticleQuote(
+            anchor="quote-1", text=text, kind="full", speaker_name=name, paragraph=1, rule=""
+        )
+        parsed[aid] = Parsed(
+            html="", headings=(), paragraphs=1, word_count=1, anchors=frozenset(), quotes=(found,)
+        )
+    merged = [
+        (q.speaker_name, [int(a.article[1:]) for a in q.appearances])
+        for q in link_quotes(articles, parsed)
+    ]
+    assert merged == reference_merge(quotes)
