@@ -74,7 +74,8 @@ def find_mentions(
     return tuple(results.mentions)
 
 
-def _results(parsed: Parsed) -> EntityResults:
+def found_in(parsed: Parsed) -> EntityResults:
+    """What the entity rule found in one article: all that `link` reads of its parse."""
     return parsed.extra.get("entities") or EntityResults()
 
 
@@ -88,7 +89,7 @@ def link(
     candidates: dict[str, list[NameCandidate]] = defaultdict(list)
     article_list = list(articles)
     for article in article_list:
-        results = _results(parsed[article.id])
+        results = found_in(parsed[article.id])
         by_article[article.id] = tuple(results.mentions)
         for mention in results.mentions:
             by_entity[mention.entity].append(mention)

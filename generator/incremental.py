@@ -6,6 +6,8 @@ the whole digest (every link stage reads every article), but:
 * a file whose bytes are unchanged keeps its earlier `Document` (`load.load_document`);
 * a parse, sentence split or story comparison whose input is equal to the last one
   keeps its earlier result (`pipeline._memo_map`), with no key to hash;
+* a link stage whose inputs all equal the last build's keeps its result (`reuse`): an
+  edit that changes no quote does not merge every quote again;
 * the new Site is compared with the last one, and the article, story, entity and quote
   pages whose inputs are all unchanged are not rendered again (`clean_pages`): their
   published files stay as they are. Every other output (home, listings, archive, feeds,
@@ -22,15 +24,17 @@ again when anything it reads might have changed; DESIGN.md convention 10), and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.model import Article, Document, Site
 from generator.pages_quotes import quotes_by_speaker
 from generator.story_views import story_of
+
+T = TypeVar("T")
 
 # Page kinds that can be kept; the producers ask `Renderer.reusable(kind, id)`.
 ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
@@ -43,6 +47,8 @@ class Memory:
 
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
+    stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
+    grouping: dict[str, Any] = field(default_factory=dict)  # see stories.pair_scores
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None
     inputs: str = ""
@@ -58,6 +64,21 @@ class Memory:
     def forget_site(self) -> None:
         """site/ may not match `site` any more (a failed write): next build is full."""
         self.site, self.inputs, self.files, self.sitemap = None, "", frozenset(), frozenset()
+
+
+def reuse(memory: Memory | None, stage: str, inputs: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, or the stage's last result when `inputs` (everything the stage reads)
+    equal the last build's. Unchanged articles keep their parse objects, so comparing
+    inputs is mostly comparing an object with itself; only edited articles' parts are
+    compared field by field."""
+    if memory is None:
+        return compute()
+    last = memory.stages.get(stage)
+    if last is not None and last[0] == inputs:
+        return last[1]
+    result = compute()
+    memory.stages[stage] = (inputs, result)
+    return result
 
 
 def global_inputs(config: Config, theme_dirs: Iterable, documents: dict[str, Document]) -> str:

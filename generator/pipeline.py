@@ -213,12 +213,29 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     context = cache_mod.context_key(config, documents, articles) if keyed else ""
     parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
     timer.lap("parse")
-    entities, mentions, found = entity_index.link(registry, articles, parsed)
+    # The registry is its documents; each article, its place and what its parse found.
+    entity_docs = tuple((str(d.path), d.sha256) for d in documents["entities"])
+    entities, mentions, found = incremental.reuse(
+        memory,
+        "entities",
+        (
+            entity_docs,
+            tuple(
+                (a.id, a.path, a.body_line, entity_index.found_in(parsed[a.id])) for a in articles
+            ),
+        ),
+        lambda: entity_index.link(registry, articles, parsed),
+    )
     problems.extend(found)
     linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})
     problems.extend(found)
     raise_if_errors(problems)
-    quotes = link_quotes(articles, parsed, resolve=registry.resolve)
+    quotes = incremental.reuse(
+        memory,
+        "quotes",
+        (entity_docs, tuple((a.id, a.source, a.date, parsed[a.id].quotes) for a in articles)),
+        lambda: link_quotes(articles, parsed, resolve=registry.resolve),
+    )
     timer.lap("link")
     # Without a registry, story grouping falls back to capitalised names in the text.
     by_article = {a.id: entities.ids_in(a.id) for a in articles} if registry.entities else None
@@ -232,6 +249,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         mapper=_memo_map(
             cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
         ),
+        memo=memory.grouping if memory is not None else None,
     )
     problems.extend(found)
     timer.lap("stories")

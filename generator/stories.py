@@ -136,7 +136,9 @@ def _candidates(
 
 
 def pair_scores(
-    items: Sequence[GroupInput], entities_by_article: Mapping[str, frozenset[str]]
+    items: Sequence[GroupInput],
+    entities_by_article: Mapping[str, frozenset[str]],
+    memo: dict | None = None,
 ) -> list[tuple[float, str, str]]:
     """(score, a, b) for every candidate pair, best first.
 
@@ -145,8 +147,27 @@ def pair_scores(
     of each other's rarest entities or shingles (prefix filtering): common features such
     as boilerplate phrases never make a pair, and a pair that shares nothing rare cannot
     reach the threshold anyway.
+
+    `memo` (a dict the caller keeps between builds) holds each article's shingles by its
+    text, and the last scores by every article's features: an edit that changes no
+    article's features scores nothing again.
     """
-    cache: dict[str, bool] = {}
+    memo = {} if memo is None else memo
+    ordinal, texts, entities = _features(items, entities_by_article, memo)
+    features = tuple((a, ordinal[a], texts[a], entities[a]) for a in ordinal)
+    last = memo.get("scored")
+    if last is not None and last[0] == features:
+        return last[1]
+    scored = _scores(ordinal, texts, entities)
+    memo["scored"] = (features, scored)
+    return scored
+
+
+def _features(items: Sequence[GroupInput], entities_by_article, memo: dict):
+    """(date ordinal, shingles, entity features) of each dated article."""
+    sampled = memo.setdefault("sampled", {})  # word -> whether shingles start at it
+    earlier = memo.get("shingles", {})  # article id -> (text, shingles)
+    kept: dict[str, tuple[str, frozenset[str]]] = {}
     entities: dict[str, frozenset[str]] = {}
     texts: dict[str, frozenset[str]] = {}
     ordinal: dict[str, int] = {}
@@ -154,8 +175,18 @@ def pair_scores(
         if item.date is None:
             continue
         ordinal[item.id] = item.date.toordinal()
-        texts[item.id] = frozenset(shingles(item.text, cache))
+        last = earlier.get(item.id)
+        if last is not None and last[0] == item.text:
+            texts[item.id] = last[1]
+        else:
+            texts[item.id] = frozenset(shingles(item.text, sampled))
+        kept[item.id] = (item.text, texts[item.id])
         entities[item.id] = frozenset("\0" + e for e in entities_by_article.get(item.id, ()))
+    memo["shingles"] = kept
+    return ordinal, texts, entities
+
+
+def _scores(ordinal, texts, entities) -> list[tuple[float, str, str]]:
     df: dict[str, int] = defaultdict(int)
     for article_id in ordinal:
         for f in texts[article_id]:
@@ -191,12 +222,13 @@ def pair_scores(
 def group(
     items: Sequence[GroupInput],
     entities_by_article: Mapping[str, frozenset[str]],
+    memo: dict | None = None,
 ) -> dict[str, list[str]]:
     """{story id: [article ids]} for explicit stories and automatic groups of 2 or more.
 
     Automatic groups are keyed by "\0" + one member's id; `link` names them.
     """
-    scored = [t for t in pair_scores(items, entities_by_article) if t[0] >= JOIN_MIN]
+    scored = [t for t in pair_scores(items, entities_by_article, memo) if t[0] >= JOIN_MIN]
 
     parent = {item.id: item.id for item in items}
     label = {item.id: item.story for item in items}
@@ -270,13 +302,14 @@ def link(
     entity_names: Mapping[str, str] | None = None,
     quotes_by_article: Mapping[str, Sequence[object]] | None = None,
     mapper: Mapper | None = None,
+    memo: dict | None = None,
 ) -> tuple[tuple[Story, ...], dict[str, compare_mod.Comparison], list[Diagnostic]]:
     """Group articles into stories and compare each story's articles.
 
     `mapper(name, fn, items)` is `[fn(x) for x in items]` by another route: the pipeline's
     shares the work between processes and reuses results cached under `name` (so each
     item must be everything `fn` reads: "sentences" maps articles, "compare" maps
-    `CompareInput`s).
+    `CompareInput`s). `memo` is grouping's, kept by the caller between builds.
     """
     mapper = mapper or (lambda _name, fn, items, _ident: [fn(x) for x in items])
     md = markup.make_markdown(config)
@@ -318,7 +351,7 @@ def link(
         )
         for a in articles
     ]
-    grouped = group(items, entity_sets)
+    grouped = group(items, entity_sets, memo)
     by_id = {a.id: a for a in articles}
     taken = {key for key in grouped if not key.startswith("\0")}
     docs = {doc.id: doc for doc in story_docs}

@@ -10,7 +10,7 @@ from conftest import article, write
 
 from generator.load import read_config
 from generator.pipeline import build_site
-from generator.stories import GroupInput, group
+from generator.stories import GroupInput, group, pair_scores
 
 REPO = Path(__file__).resolve().parent.parent
 REUTERS = "reuters-putin-and-north-koreas-kim-discuss"
@@ -161,6 +161,16 @@ def _item(article_id: str, day: int, text: str) -> GroupInput:
     return GroupInput(article_id, dt.date(2023, 9, day), "", text)
 
 
+def _two_stories_and_one_more() -> list[GroupInput]:
+    return [
+        _item("a", 13, SUMMIT_2019),
+        _item("b", 14, SUMMIT_2019.replace("two hours", "three hours")),
+        _item("c", 13, GRAIN),
+        _item("d", 14, GRAIN.replace("July", "the summer")),
+        _item("e", 13, FOOTBALL),
+    ]
+
+
 def test_articles_further_apart_than_the_window_are_never_candidates():
     text = SUMMIT_2019
     entities = {"a": frozenset({"putin", "kim"}), "b": frozenset({"putin", "kim"})}
@@ -169,18 +179,31 @@ def test_articles_further_apart_than_the_window_are_never_candidates():
 
 
 def test_grouping_does_not_depend_on_input_order():
-    items = [
-        _item("a", 13, SUMMIT_2019),
-        _item("b", 14, SUMMIT_2019.replace("two hours", "three hours")),
-        _item("c", 13, GRAIN),
-        _item("d", 14, GRAIN.replace("July", "the summer")),
-        _item("e", 13, FOOTBALL),
-    ]
+    items = _two_stories_and_one_more()
     entities = {i.id: frozenset() for i in items}
     forward = group(items, entities)
     backward = group(list(reversed(items)), entities)
     assert forward == backward
     assert sorted(forward.values()) == [["a", "b"], ["c", "d"]]
+
+
+def test_scores_kept_between_builds_are_those_of_a_fresh_run():
+    """`digest serve` keeps a grouping memo between builds: after each edit (text, date,
+    entities), the scores must be exactly those of a run without it."""
+    items = _two_stories_and_one_more()
+    entities = {i.id: frozenset({"putin"}) for i in items[:4]}
+    memo: dict = {}
+    edits = [
+        (items, entities),
+        (items, entities),  # no change: the kept scores
+        ([*items[:4], _item("e", 13, GRAIN)], entities),  # e now reads like c
+        ([*items[:4], _item("e", 9, GRAIN)], entities),  # ... outside the window
+        ([*items[:4], _item("e", 13, GRAIN)], {**entities, "e": frozenset({"putin"})}),
+        (items[1:], entities),  # a removed
+    ]
+    for edited, found in edits:
+        assert pair_scores(edited, found, memo) == pair_scores(edited, found)
+    assert any(a == "c" and b == "e" for _s, a, b in pair_scores(*edits[2]))
 
 
 def test_a_different_summit_with_the_same_people_does_not_join_even_in_the_same_week(tmp_path):
