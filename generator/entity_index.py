@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from generator.config import Config
 from generator.entities import Entity, Registry
@@ -42,7 +43,12 @@ class EntityIndex:
     def count(self, entity_id: str) -> int:
         if entity_id in self.discovered:
             return len(self.discovered[entity_id])
-        return len(self.names(entity_id))
+        return self._counts.get(entity_id, 0)
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        """Mentions by name of each entity (pages ask for every entity's count)."""
+        return {e: sum(m.kind != ADJECTIVE for m in found) for e, found in self.mentions.items()}
 
     def ids_in(self, article_id: str) -> frozenset[str]:
         """Registered entities an article mentions by name (for story grouping)."""

@@ -8,6 +8,8 @@ the whole digest (every link stage reads every article), but:
   keeps its earlier result (`pipeline._memo_map`), with no key to hash;
 * a link stage whose inputs all equal the last build's keeps its result (`reuse`): an
   edit that changes no quote does not merge every quote again;
+* a data file row (a story in stories.json, an entity in entities.json) whose inputs
+  are unchanged keeps its encoded bytes (`render.json_rows`);
 * the new Site is compared with the last one, and the article, story, entity and quote
   pages whose inputs are all unchanged are not rendered again (`clean_pages`): their
   published files stay as they are. Every other output (home, listings, archive, feeds,
@@ -49,6 +51,7 @@ class Memory:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see stories.pair_scores
+    rows: dict[str, Any] = field(default_factory=dict)  # see render.json_rows
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None
     inputs: str = ""

@@ -156,3 +156,9 @@ class Output:
     path: str
     data: bytes
     kept: bool = False
+
+
+# A row of a data file: (name, inputs, make). `make()` gives the row; `inputs` is
+# everything it reads that can change between two builds with the same config and theme
+# (`render.json_rows` keeps a row's bytes while its inputs are equal).
+Row = tuple[str, Any, Callable[[], Any]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
@@ -17,10 +18,10 @@ from generator import markup
 from generator.entities import ENTITY_TYPES, Entity
 from generator.entity_index import EntityIndex
 from generator.mentions import ADJECTIVE
-from generator.model import Article, Output, Site
+from generator.model import Article, Output, Row, Site
 from generator.notes_pages import target_notes_view
 from generator.pages_quotes import entity_quotes
-from generator.render import Renderer, json_output
+from generator.render import Renderer, json_output, json_rows
 from generator.urls import Urls
 
 TYPE_LABELS = {
@@ -185,35 +186,40 @@ def index_view(site: Site, urls: Urls) -> list[dict[str, Any]]:
     return [g for g in groups if g["entities"]]
 
 
-def entities_data(site: Site, urls: Urls) -> Iterator[dict[str, Any]]:
-    """`data/entities.json`, one entity at a time (the file is written as it is encoded)."""
+def entities_rows(site: Site, urls: Urls) -> Iterator[Row]:
+    """`data/entities.json`, one entity at a time (see `render.json_rows`)."""
     index: EntityIndex = site.entities
     for entity in index.entities:
-        items = _mentions_of(index, entity)
-        yield {
-            "id": entity.id,
-            "name": entity.name,
-            "type": entity.type,
-            "aliases": [*entity.aliases, *entity.short_aliases],
-            "adjectives": list(entity.adjectives),
-            "wikidata": entity.wikidata or None,
-            "url": urls.url_for("entity", entity.id),
-            "reviewed": entity.reviewed,
-            "mentions": [
-                {
-                    "article": item.article,
-                    "paragraph": item.paragraph,
-                    "text": getattr(item, "text", getattr(item, "name", "")),
-                }
-                for item, adjective in items
-                if not adjective
-            ],
-            "adjective_mentions": [
-                {"article": item.article, "paragraph": item.paragraph, "text": item.text}
-                for item, adjective in items
-                if adjective
-            ],
-        }
+        found = (index.mentions.get(entity.id), index.discovered.get(entity.id))
+        yield entity.id, (entity, found), partial(_entity_row, index, entity, urls)
+
+
+def _entity_row(index: EntityIndex, entity: Entity, urls: Urls) -> dict[str, Any]:
+    items = _mentions_of(index, entity)
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type,
+        "aliases": [*entity.aliases, *entity.short_aliases],
+        "adjectives": list(entity.adjectives),
+        "wikidata": entity.wikidata or None,
+        "url": urls.url_for("entity", entity.id),
+        "reviewed": entity.reviewed,
+        "mentions": [
+            {
+                "article": item.article,
+                "paragraph": item.paragraph,
+                "text": getattr(item, "text", getattr(item, "name", "")),
+            }
+            for item, adjective in items
+            if not adjective
+        ],
+        "adjective_mentions": [
+            {"article": item.article, "paragraph": item.paragraph, "text": item.text}
+            for item, adjective in items
+            if adjective
+        ],
+    }
 
 
 def cards_data(site: Site, urls: Urls) -> dict[str, dict[str, Any]]:
@@ -254,6 +260,6 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
         yield renderer.page("entities/", "entities.html", groups=index_view(site, urls))
     if renderer.claim():
-        yield json_output("data/entities.json", entities_data(site, urls))
+        yield json_rows("data/entities.json", entities_rows(site, urls), renderer.rows)
     if renderer.claim():
         yield json_output("data/entity-cards.json", cards_data(site, urls))

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from generator.model import Output, Site
 from generator.notes_pages import target_notes_view
-from generator.render import Renderer, json_output
-from generator.story_views import stories_data, story_summaries, story_view
+from generator.render import Renderer, json_rows
+from generator.story_views import stories_rows, story_summaries, story_view
 
 
 def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
@@ -26,4 +26,4 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             notes=target_notes_view(site, "story", story.id, urls),
         )
     if renderer.claim():
-        yield json_output("data/stories.json", stories_data(site, urls))
+        yield json_rows("data/stories.json", stories_rows(site, urls), renderer.rows)

@@ -386,6 +386,7 @@ def build(
         if memory is not None:
             inputs = incremental.global_inputs(config, renderer.dirs, memory.documents)
             if incremental.eligible(memory, inputs) and not search_index:
+                renderer.rows = memory.rows
                 try:
                     files, sitemap, removed = update_in_place(writer, site, renderer, memory)
                     in_place = True
@@ -396,6 +397,9 @@ def build(
                     memory.forget_site()
                     raise
         if not in_place:
+            if memory is not None:  # the config may have changed: every row is made again
+                memory.rows.clear()
+                renderer.rows = memory.rows
             try:
                 files, sitemap = render_into(writer, site, renderer, workers, cache)
                 timings["render"] = time.perf_counter() - start

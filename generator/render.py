@@ -17,7 +17,7 @@ from markupsafe import Markup
 from generator import metadata, story_views
 from generator.config import Config
 from generator.errors import DigestError, error
-from generator.model import Article, Output, Site
+from generator.model import Article, Output, Row, Site
 from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
@@ -103,6 +103,7 @@ class Renderer:
     # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
     # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.
     clean: frozenset[tuple[str, str]] = frozenset()
+    rows: dict | None = None  # data file rows kept between rebuilds: see `json_rows`
 
     def reusable(self, kind: str, key: str) -> bool:
         return (kind, key) in self.clean
@@ -168,7 +169,7 @@ class Renderer:
 
 def json_output(path: str, data: Any) -> Output:
     """`data` as compact UTF-8 JSON. A list, tuple or iterator is encoded one item at a
-    time, so a generator of rows (e.g. `stories_data`) never has every row alive at once:
+    time, so a generator of rows (e.g. `articles_data`) never has every row alive at once:
     the bytes are the same as `json.dumps` of the whole list."""
     # Compact: the data files grow with the corpus (stories.json holds every comparison),
     # and without `indent` the json module uses its C encoder.
@@ -179,6 +180,29 @@ def json_output(path: str, data: Any) -> Output:
     for position, item in enumerate(data):
         chunks.append((b"," if position else b"") + encode(item).encode("utf-8"))
     chunks.append(b"]\n")
+    return Output(path, b"".join(chunks))
+
+
+def json_rows(path: str, rows: Iterable[Row], memo: dict | None = None) -> Output:
+    """`json_output(path, [make() for each row])`. `memo` (kept by `digest serve` between
+    rebuilds with the same config and theme) keeps each row's encoded bytes by its name:
+    a row whose inputs equal the last build's is not made or encoded again."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    last = memo.get(path, {}) if memo is not None else {}
+    kept: dict[str, tuple[Any, bytes]] = {}
+    chunks = [b"["]
+    for position, (name, inputs, make) in enumerate(rows):
+        earlier = last.get(name)
+        if earlier is not None and earlier[0] == inputs:
+            data = earlier[1]
+        else:
+            data = encode(make()).encode("utf-8")
+        if memo is not None:
+            kept[name] = (inputs, data)
+        chunks.append((b"," if position else b"") + data)
+    chunks.append(b"]\n")
+    if memo is not None:
+        memo[path] = kept
     return Output(path, b"".join(chunks))
 
 

@@ -7,12 +7,13 @@ from `Urls`. Texts are untrusted: they stay plain strings and the templates esca
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
 
 from generator.compare import Comparison, Unit
-from generator.model import Article, Site
+from generator.model import Article, Row, Site
 from generator.sentences import tokens
 from generator.stories import Story
 from generator.urls import Urls
@@ -257,36 +258,40 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
 # Data export -----------------------------------------------------------------------------
 
 
-def stories_data(site: Site, urls: Urls) -> Iterator[dict[str, Any]]:
-    """`data/stories.json`, one story at a time (the file is written as it is encoded)."""
+def stories_rows(site: Site, urls: Urls) -> Iterator[Row]:
+    """`data/stories.json`, one story at a time (see `render.json_rows`)."""
     for story in site.stories:
         comparison = site.comparisons[story.id]
-        yield {
-            "id": story.id,
-            "title": story.title,
-            "url": urls.url_for("story", story.id),
-            "explicit": story.explicit,
-            "articles": list(story.articles),
-            "units": [
-                {
-                    "index": u.index,
-                    "kind": u.kind,
-                    "similarity": round(u.similarity, 3),
-                    "texts": {p.article: p.text for p in u.parts},
-                    "paragraphs": {p.article: list(p.paragraphs) for p in u.parts},
-                }
-                for u in comparison.units
-            ],
-            "discrepancies": [
-                {"kind": d.kind, "unit": d.unit, "texts": dict(d.texts)}
-                for d in comparison.discrepancies
-            ],
-            "only": {
-                o.article: {
-                    "units": list(o.units),
-                    "entities": [e.label for e in o.entities],
-                    "quotes": [q.label for q in o.quotes],
-                }
-                for o in comparison.only
-            },
-        }
+        yield story.id, (story, comparison), partial(_story_row, story, comparison, urls)
+
+
+def _story_row(story: Story, comparison, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": urls.url_for("story", story.id),
+        "explicit": story.explicit,
+        "articles": list(story.articles),
+        "units": [
+            {
+                "index": u.index,
+                "kind": u.kind,
+                "similarity": round(u.similarity, 3),
+                "texts": {p.article: p.text for p in u.parts},
+                "paragraphs": {p.article: list(p.paragraphs) for p in u.parts},
+            }
+            for u in comparison.units
+        ],
+        "discrepancies": [
+            {"kind": d.kind, "unit": d.unit, "texts": dict(d.texts)}
+            for d in comparison.discrepancies
+        ],
+        "only": {
+            o.article: {
+                "units": list(o.units),
+                "entities": [e.label for e in o.entities],
+                "quotes": [q.label for q in o.quotes],
+            }
+            for o in comparison.only
+        },
+    }
