@@ -122,6 +122,9 @@ def markdown_files(folder: Path, root: Path) -> tuple[list[Path], list[Diagnosti
             if not name.endswith(".md") or name.startswith("."):
                 continue
             path = Path(dirpath) / name
+            if not os.path.islink(path):  # a file in a real folder inside the project
+                found.append(path)
+                continue
             real = _resolved(path)
             if real is None:
                 problems.append(error(rel(path, root), None, LOOP))
