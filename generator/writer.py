@@ -187,8 +187,12 @@ class SiteWriter:
         outputs) that are no longer produced are removed. Returns the removed paths.
         """
         for output in outputs:
+            if output.kept and output.path in previous:  # checked when it was written
+                if not self.root.joinpath(output.path).is_file():
+                    raise NotPublished(output.path)
+                continue
             self._target(output.path)
-            if output.kept and not self.root.joinpath(output.path).is_file():
+            if output.kept:
                 raise NotPublished(output.path)
         for output in outputs:
             if output.path in self.written:
