@@ -196,6 +196,9 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     if cache is not None:
         cache.start_build()
     renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
+    if memory is not None:  # templates compiled by the last build, if config and theme match
+        theme = (cache_mod.config_fingerprint(config), cache_mod.tree_fingerprint(renderer.dirs))
+        renderer.env = incremental.reuse(memory, "templates", theme, lambda: renderer.env)
     renderer.check_templates()
     timer.lap("templates")
     known = memory.documents if memory is not None else None
