@@ -15,6 +15,7 @@ The design is MkDocs' livereload plus Zola's error overlay (DESIGN.md convention
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import mimetypes
@@ -301,6 +302,17 @@ class DevServer:
     def current_config(self) -> Config:
         return self._config_or_default()[0]
 
+    @staticmethod
+    def settle_memory() -> None:
+        """Collect the last build's garbage now, while the browser reloads, and exempt
+        what survives from later collections: the digest kept between rebuilds is
+        millions of objects, and a full collection of them in the middle of the next
+        rebuild took longer than the rebuild. Unfrozen first, so nothing is kept that
+        has become garbage since."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
     def rebuild(self, changed: set[str] | None = None) -> None:
         from generator.ingest import ingest
         from generator.pipeline import build
@@ -349,6 +361,7 @@ class DevServer:
             state.site = self.config.output_path
             state.cond.notify_all()
         elapsed = (time.perf_counter() - start) * 1000
+        self.settle_memory()
         for line in shown:
             print(line, file=sys.stderr, flush=True)
         cause = ""
