@@ -187,16 +187,19 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
             said = said_old.get(key, []), said_new.get(key, [])
             if before.get(key) != entity or mentions[0] != mentions[1] or said[0] != said[1]:
                 continue
-            articles = {m.article for group in mentions[1] for m in group or ()}
-            articles.update(a.article for q in said[1] for a in q.appearances)
-            if moved.isdisjoint(articles) and same_notes(ENTITY, key):
+            if moved:  # what the page shows of the articles it lists
+                articles = {m.article for group in mentions[1] for m in group or ()}
+                articles.update(a.article for q in said[1] for a in q.appearances)
+                if not moved.isdisjoint(articles):
+                    continue
+            if same_notes(ENTITY, key):
                 clean.add((ENTITY, key))
     # Quotes: the quote and the titles of the articles that carry it. The listings
     # (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles.
     old_quotes = {q.id: q for q in old.quotes}
     for quote in new.quotes:
-        if old_quotes.get(quote.id) == quote and moved.isdisjoint(
-            a.article for a in quote.appearances
+        if old_quotes.get(quote.id) == quote and (
+            not moved or moved.isdisjoint(a.article for a in quote.appearances)
         ):
             clean.add((QUOTE, quote.id))
     if old.quotes == new.quotes and all((QUOTE, q.id) in clean for q in new.quotes):
