@@ -18,6 +18,7 @@ the articles of every story (see `compare.py`).
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import math
 import re
@@ -148,26 +149,27 @@ def pair_scores(
     as boilerplate phrases never make a pair, and a pair that shares nothing rare cannot
     reach the threshold anyway.
 
-    `memo` (a dict the caller keeps between builds) holds each article's shingles by its
-    text, and the last scores by every article's features: an edit that changes no
-    article's features scores nothing again.
+    `memo` (a dict the caller keeps between builds) holds each article's features and
+    the last scoring: when only some articles' features changed, only the pairs that
+    can have changed are scored again (see `_Scoring.update`).
     """
     memo = {} if memo is None else memo
     ordinal, texts, entities = _features(items, entities_by_article, memo)
-    features = tuple((a, ordinal[a], texts[a], entities[a]) for a in ordinal)
-    last = memo.get("scored")
-    if last is not None and last[0] == features:
-        return last[1]
-    scored = _scores(ordinal, texts, entities)
-    memo["scored"] = (features, scored)
-    return scored
+    last = memo.get("scoring")
+    if last is not None and last.ordinal == ordinal:
+        scoring = last.update(texts, entities)
+    else:
+        scoring = _Scoring(ordinal, texts, entities)
+    memo["scoring"] = scoring
+    return scoring.ranked()
 
 
 def _features(items: Sequence[GroupInput], entities_by_article, memo: dict):
-    """(date ordinal, shingles, entity features) of each dated article."""
+    """(date ordinal, shingles, entity features) of each dated article; an article whose
+    text (or entity set) is unchanged keeps its earlier set, the very same object."""
     sampled = memo.setdefault("sampled", {})  # word -> whether shingles start at it
-    earlier = memo.get("shingles", {})  # article id -> (text, shingles)
-    kept: dict[str, tuple[str, frozenset[str]]] = {}
+    earlier = memo.get("features", {})  # article id -> (text, shingles, ids, entities)
+    kept: dict[str, tuple] = {}
     entities: dict[str, frozenset[str]] = {}
     texts: dict[str, frozenset[str]] = {}
     ordinal: dict[str, int] = {}
@@ -175,48 +177,134 @@ def _features(items: Sequence[GroupInput], entities_by_article, memo: dict):
         if item.date is None:
             continue
         ordinal[item.id] = item.date.toordinal()
+        ids = entities_by_article.get(item.id, frozenset())
         last = earlier.get(item.id)
         if last is not None and last[0] == item.text:
             texts[item.id] = last[1]
         else:
             texts[item.id] = frozenset(shingles(item.text, sampled))
-        kept[item.id] = (item.text, texts[item.id])
-        entities[item.id] = frozenset("\0" + e for e in entities_by_article.get(item.id, ()))
-    memo["shingles"] = kept
+        if last is not None and last[2] == ids:
+            entities[item.id] = last[3]
+        else:
+            entities[item.id] = frozenset("\0" + e for e in ids)
+        kept[item.id] = (item.text, texts[item.id], ids, entities[item.id])
+    memo["features"] = kept
     return ordinal, texts, entities
 
 
-def _scores(ordinal, texts, entities) -> list[tuple[float, str, str]]:
-    df: dict[str, int] = defaultdict(int)
-    for article_id in ordinal:
-        for f in texts[article_id]:
-            df[f] += 1
-        for f in entities[article_id]:
-            df[f] += 1
-    n = max(len(ordinal), 1)
-    weight = {f: math.log(1.0 + n / count) for f, count in df.items()}
-    keys = {}
-    for article_id in ordinal:
+class _Scoring:
+    """Document frequencies, weights, blocking keys, totals and scored candidate pairs
+    of one set of dated articles."""
+
+    def __init__(self, ordinal, texts, entities):
+        self.ordinal, self.texts, self.entities = ordinal, texts, entities
+        self.df: dict[str, int] = defaultdict(int)
+        for article_id in ordinal:
+            for f in texts[article_id]:
+                self.df[f] += 1
+            for f in entities[article_id]:
+                self.df[f] += 1
+        n = max(len(ordinal), 1)
+        self.weight = {f: math.log(1.0 + n / count) for f, count in self.df.items()}
+        self.keys = {a: self._keys(a) for a in ordinal}
+        self.totals = {a: self._total(a) for a in ordinal}
+        features = {a: texts[a] | entities[a] for a in ordinal}
+        self.pairs = {
+            pair: self._score(*pair) for pair in _candidates(self.keys, features, ordinal)
+        }
+
+    def _keys(self, article_id: str) -> list[str]:
         article_keys = []
-        for sets, limit in ((entities, BLOCK_ENTITIES), (texts, BLOCK_SHINGLES)):
-            shared = [f for f in sets[article_id] if df[f] > 1]
-            shared.sort(key=lambda f: (df[f], f))
+        for sets, limit in ((self.entities, BLOCK_ENTITIES), (self.texts, BLOCK_SHINGLES)):
+            shared = [f for f in sets[article_id] if self.df[f] > 1]
+            shared.sort(key=lambda f: (self.df[f], f))
             article_keys.extend(shared[:limit])
-        keys[article_id] = article_keys
-    totals = {
-        a: (sum(weight[f] for f in entities[a]), sum(weight[f] for f in texts[a])) for a in ordinal
-    }
-    scored = []
-    features = {a: texts[a] | entities[a] for a in ordinal}
-    for a, b in _candidates(keys, features, ordinal):
+        return article_keys
+
+    def _total(self, a: str) -> tuple[float, float]:
+        weight = self.weight
+        return sum(weight[f] for f in self.entities[a]), sum(weight[f] for f in self.texts[a])
+
+    def _score(self, a: str, b: str) -> float:
         score = 0.0
-        for index, sets in enumerate((entities, texts)):
-            norm = math.sqrt(totals[a][index] * totals[b][index])
+        for index, sets in enumerate((self.entities, self.texts)):
+            norm = math.sqrt(self.totals[a][index] * self.totals[b][index])
             if norm > 0:
-                score += sum(weight[f] for f in sets[a] & sets[b]) / norm
-        scored.append((score, a, b))
-    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    return scored
+                score += sum(self.weight[f] for f in sets[a] & sets[b]) / norm
+        return score
+
+    def ranked(self) -> list[tuple[float, str, str]]:
+        scored = [(score, a, b) for (a, b), score in self.pairs.items()]
+        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return scored
+
+    def update(self, texts, entities) -> _Scoring:
+        """The scoring of the same dated articles with some articles' features changed.
+
+        Only features an edit added or removed change their frequency and weight, so only
+        the articles holding one (`touched`) change their keys and totals, and only pairs
+        with a touched article can change: whether they are candidates, and their score.
+        Every other pair keeps its score, and the result equals a fresh `_Scoring`.
+        """
+        edited = [
+            a
+            for a in self.ordinal
+            if texts[a] is not self.texts[a] or entities[a] is not self.entities[a]
+        ]
+        if not edited:
+            return self
+        new = copy.copy(self)
+        new.texts, new.entities = texts, entities
+        new.df, new.weight = defaultdict(int, self.df), dict(self.weight)
+        changed: set[str] = set()
+        for a in edited:
+            before, after = self.texts[a] | self.entities[a], texts[a] | entities[a]
+            for f in before - after:
+                new.df[f] -= 1
+            for f in after - before:
+                new.df[f] += 1
+            changed.update(before ^ after)
+        n = max(len(self.ordinal), 1)
+        for f in changed:
+            if new.df.get(f, 0) > 0:
+                new.weight[f] = math.log(1.0 + n / new.df[f])
+            else:
+                new.df.pop(f, None)
+                new.weight.pop(f, None)
+        touched = set(edited)
+        touched.update(
+            a
+            for a in self.ordinal
+            if not (texts[a].isdisjoint(changed) and entities[a].isdisjoint(changed))
+        )
+        new.keys, new.totals = dict(self.keys), dict(self.totals)
+        for a in touched:
+            new.keys[a], new.totals[a] = new._keys(a), new._total(a)
+        pairs = {p: s for p, s in self.pairs.items() if touched.isdisjoint(p)}
+        for pair in new._candidates_with(touched):
+            pairs[pair] = new._score(*pair)
+        new.pairs = pairs
+        return new
+
+    def _candidates_with(self, touched: set[str]) -> set[tuple[str, str]]:
+        """The candidate pairs with a touched article: `_candidates` over the features
+        that can make one (a touched article's keys, and the keys of others it holds)."""
+        key_features = {f for keys in self.keys.values() for f in keys}
+        own = {f for a in touched for f in self.keys[a]}
+        held = {f for a in touched for f in (self.texts[a] | self.entities[a]) if f in key_features}
+        wanted = own | held
+        keys = {a: [f for f in found if f in wanted] for a, found in self.keys.items()}
+        keys = {a: found for a, found in keys.items() if found}
+        features = {
+            a: (self.texts[a] | self.entities[a]) & wanted
+            for a in self.ordinal
+            if not (self.texts[a].isdisjoint(wanted) and self.entities[a].isdisjoint(wanted))
+        }
+        return {
+            pair
+            for pair in _candidates(keys, features, self.ordinal)
+            if not touched.isdisjoint(pair)
+        }
 
 
 def group(

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 from conftest import article, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.load import read_config
 from generator.pipeline import build_site
@@ -206,6 +208,24 @@ def test_scores_kept_between_builds_are_those_of_a_fresh_run():
     assert any(a == "c" and b == "e" for _s, a, b in pair_scores(*edits[2]))
 
 
+def test_an_edit_keeps_the_pairs_found_through_another_articles_key():
+    """t holds a feature that is o's blocking key but not one of t's own (t shares rarer
+    ones with u): the pair (o, t) is found only through o's key. After an edit to t that
+    touches nothing o holds, the pair must still be there."""
+    long_text = SUMMIT_2019 + GRAIN
+    items = [
+        _item("u", 13, long_text),
+        _item("t", 13, long_text + FOOTBALL),
+        _item("o", 13, FOOTBALL),
+        _item("w", 13, FOOTBALL),
+    ]
+    memo: dict = {}
+    before = pair_scores(items, {}, memo)
+    assert any((a, b) == ("o", "t") for _s, a, b in before)
+    items[1] = _item("t", 13, long_text + FOOTBALL + " Rain delayed the second half by an hour.")
+    assert pair_scores(items, {}, memo) == pair_scores(items, {})
+
+
 def test_a_different_summit_with_the_same_people_does_not_join_even_in_the_same_week(tmp_path):
     # Dates alone keep the 2019 summit out; this checks the text and names do too.
     _seeds(tmp_path)
@@ -220,3 +240,35 @@ def test_a_story_id_that_is_not_a_slug_is_normalised_with_a_warning(tmp_path):
     site, stories = _stories(tmp_path)
     assert stories == {"putin-kim-summit": {REUTERS, DAWN}}
     assert any("write `story: putin-kim-summit`" in str(d) for d in site.diagnostics)
+
+
+# Sentences of the three texts above: articles made of several share many features, more
+# than an article's blocking keys, so some of the features they hold are only others' keys.
+PHRASES = [
+    p.strip() for text in (SUMMIT_2019, GRAIN, FOOTBALL) for p in text.split(".") if p.strip()
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),  # article
+            st.lists(st.sampled_from(PHRASES), min_size=1, max_size=10),  # its new text
+            st.frozensets(st.sampled_from(["putin", "kim", "erdogan"])),  # its entities
+        ),
+        max_size=8,
+    )
+)
+def test_scores_updated_after_edits_equal_a_fresh_scoring(edits):
+    texts = {f"a{n}": ". ".join(PHRASES[n : n + 10]) for n in range(6)}
+    found = {f"a{n}": frozenset({"putin"}) for n in range(6)}
+    memo: dict = {}
+
+    def items():
+        return [_item(a, 13 + int(a[1:]) % 3, text) for a, text in sorted(texts.items())]
+
+    assert pair_scores(items(), found, memo) == pair_scores(items(), found)
+    for n, phrases, ids in edits:
+        texts[f"a{n}"], found[f"a{n}"] = " ".join(phrases), ids
+        assert pair_scores(items(), found, memo) == pair_scores(items(), found)
