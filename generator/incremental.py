@@ -9,7 +9,8 @@ the whole digest (every link stage reads every article), but:
 * a link stage whose inputs all equal the last build's keeps its result (`reuse`): an
   edit that changes no quote does not merge every quote again;
 * a data file row (a story in stories.json, an entity in entities.json) whose inputs
-  are unchanged keeps its encoded bytes (`render.json_rows`);
+  are unchanged keeps its encoded bytes, and a data file with every row unchanged is
+  kept as published (`render.json_rows`);
 * the new Site is compared with the last one, and the article, story, entity and quote
   pages whose inputs are all unchanged are not rendered again (`clean_pages`): their
   published files stay as they are. Every other output (home, listings, archive, feeds,
@@ -34,6 +35,7 @@ from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.model import Article, Document, Site
 from generator.pages_quotes import quotes_by_speaker
+from generator.render import RowMemo
 from generator.story_views import story_of
 
 T = TypeVar("T")
@@ -51,7 +53,7 @@ class Memory:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see stories.pair_scores
-    rows: dict[str, Any] = field(default_factory=dict)  # see render.json_rows
+    rows: RowMemo = field(default_factory=RowMemo)  # see render.json_rows
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None
     inputs: str = ""
@@ -63,10 +65,12 @@ class Memory:
         an incremental one keeps those it was checked against)."""
         self.site, self.files, self.sitemap = site, frozenset(files), frozenset(sitemap)
         self.inputs = inputs or self.inputs
+        self.rows.commit()
 
     def forget_site(self) -> None:
         """site/ may not match `site` any more (a failed write): next build is full."""
         self.site, self.inputs, self.files, self.sitemap = None, "", frozenset(), frozenset()
+        self.rows.start(full=True)
 
 
 def reuse(memory: Memory | None, stage: str, inputs: Any, compute: Callable[[], T]) -> T:

@@ -389,6 +389,7 @@ def build(
         if memory is not None:
             inputs = incremental.global_inputs(config, renderer.dirs, memory.documents)
             if incremental.eligible(memory, inputs) and not search_index:
+                memory.rows.start(full=False)
                 renderer.rows = memory.rows
                 try:
                     files, sitemap, removed = update_in_place(writer, site, renderer, memory)
@@ -401,7 +402,7 @@ def build(
                     raise
         if not in_place:
             if memory is not None:  # the config may have changed: every row is made again
-                memory.rows.clear()
+                memory.rows.start(full=True)
                 renderer.rows = memory.rows
             try:
                 files, sitemap = render_into(writer, site, renderer, workers, cache)

@@ -103,7 +103,7 @@ class Renderer:
     # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
     # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.
     clean: frozenset[tuple[str, str]] = frozenset()
-    rows: dict | None = None  # data file rows kept between rebuilds: see `json_rows`
+    rows: RowMemo | None = None  # data file rows kept between rebuilds: see `json_rows`
 
     def reusable(self, kind: str, key: str) -> bool:
         return (kind, key) in self.clean
@@ -183,26 +183,51 @@ def json_output(path: str, data: Any) -> Output:
     return Output(path, b"".join(chunks))
 
 
-def json_rows(path: str, rows: Iterable[Row], memo: dict | None = None) -> Output:
-    """`json_output(path, [make() for each row])`. `memo` (kept by `digest serve` between
-    rebuilds with the same config and theme) keeps each row's encoded bytes by its name:
-    a row whose inputs equal the last build's is not made or encoded again."""
+class RowMemo:
+    """Encoded data file rows kept by `digest serve` between rebuilds with the same config
+    and theme: by path, each row's name -> (inputs, bytes). `published` is what the last
+    build that reached site/ wrote; a build's own rows become that only when it does."""
+
+    def __init__(self) -> None:
+        self.published: dict[str, dict[str, tuple[Any, bytes]]] = {}
+        self.pending: dict[str, dict[str, tuple[Any, bytes]]] = {}
+
+    def start(self, full: bool) -> None:
+        """A build begins; a full one (the config or theme may have changed) keeps none."""
+        self.pending = {}
+        if full:
+            self.published = {}
+
+    def commit(self) -> None:
+        """The build reached site/."""
+        self.published.update(self.pending)
+        self.pending = {}
+
+
+def json_rows(path: str, rows: Iterable[Row], memo: RowMemo | None = None) -> Output:
+    """`json_output(path, [make() for each row])`. With a `memo`, a row whose inputs equal
+    those the published file was written from keeps its encoded bytes, and when every
+    row is kept, in the same order, the published file is kept as it is."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    last = memo.get(path, {}) if memo is not None else {}
+    last = memo.published.get(path) if memo is not None else None
     kept: dict[str, tuple[Any, bytes]] = {}
     chunks = [b"["]
+    same = last is not None
     for position, (name, inputs, make) in enumerate(rows):
-        earlier = last.get(name)
+        earlier = last.get(name) if last is not None else None
         if earlier is not None and earlier[0] == inputs:
             data = earlier[1]
         else:
-            data = encode(make()).encode("utf-8")
+            data, same = encode(make()).encode("utf-8"), False
         if memo is not None:
             kept[name] = (inputs, data)
         chunks.append((b"," if position else b"") + data)
     chunks.append(b"]\n")
-    if memo is not None:
-        memo[path] = kept
+    if memo is None:
+        return Output(path, b"".join(chunks))
+    memo.pending[path] = kept
+    if same and list(kept) == list(last):
+        return Output(path, b"", kept=True)
     return Output(path, b"".join(chunks))
 
 
