@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import compare, markup, stories
+from generator import compare, grouping, markup, stories
 from generator.config import Config
 from generator.frontmatter import split
 from generator.model import Article
@@ -133,15 +133,15 @@ def main(argv=None) -> int:
     if args.entities == "tags":
         entity_sets = tags
     else:
-        entity_sets = {a.id: stories.stand_in_entities(sentences[a.id]) for a in articles}
+        entity_sets = {a.id: grouping.stand_in_entities(sentences[a.id]) for a in articles}
     t3 = time.perf_counter()
     items = [
-        stories.GroupInput(
+        grouping.GroupInput(
             a.id, a.date, "", a.title + "\n" + " ".join(s.text for s in sentences[a.id])
         )
         for a in articles
     ]
-    groups = stories.group(items, entity_sets)
+    groups = grouping.group(items, entity_sets)
     t4 = time.perf_counter()
     precision, recall = pair_scores(groups, truth)
     print(f"articles: {len(articles)} (read in {t1 - t0:.2f}s)")

@@ -52,7 +52,7 @@ class Memory:
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
-    grouping: dict[str, Any] = field(default_factory=dict)  # see stories.pair_scores
+    grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
     rows: RowMemo = field(default_factory=RowMemo)  # see render.json_rows
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None

@@ -1,4 +1,4 @@
-"""Grouping articles into stories (generator/stories.py), through real builds."""
+"""Story grouping (generator/grouping.py) and the stories stage, through real builds."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from conftest import article, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator.grouping import GroupInput, group, pair_scores
 from generator.load import read_config
 from generator.pipeline import build_site
-from generator.stories import GroupInput, group, pair_scores
 
 REPO = Path(__file__).resolve().parent.parent
 REUTERS = "reuters-putin-and-north-koreas-kim-discuss"
