@@ -48,7 +48,7 @@ class EntityIndex:
     @cached_property
     def _counts(self) -> dict[str, int]:
         """Mentions by name of each entity (pages ask for every entity's count)."""
-        return {e: sum(m.kind != ADJECTIVE for m in found) for e, found in self.mentions.items()}
+        return {entity_id: len(self.names(entity_id)) for entity_id in self.mentions}
 
     def ids_in(self, article_id: str) -> frozenset[str]:
         """Registered entities an article mentions by name (for story grouping)."""

@@ -54,6 +54,7 @@ class Memory:
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
     rows: RowMemo = field(default_factory=RowMemo)  # see render.json_rows
+    theme: tuple[str, str] = ("", "")  # this build's `theme_key`
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None
     inputs: str = ""
@@ -88,13 +89,19 @@ def reuse(memory: Memory | None, stage: str, inputs: Any, compute: Callable[[], 
     return result
 
 
-def global_inputs(config: Config, theme_dirs: Iterable, documents: dict[str, Document]) -> str:
+def theme_key(config: Config, theme_dirs: Iterable) -> tuple[str, str]:
+    """The config and the theme folders (templates and static files), by content."""
+    return config_fingerprint(config), tree_fingerprint(list(theme_dirs))
+
+
+def global_inputs(theme: tuple[str, str], documents: dict[str, Document]) -> str:
     """A fingerprint of everything whose change makes the next build a full one: the
-    config, the theme folders, entity and story documents (`documents` by path name)."""
+    config and theme (`theme_key`), entity and story documents (`documents` by path
+    name)."""
     others = sorted(
         (name, doc.sha256) for name, doc in documents.items() if doc.kind in ("entities", "stories")
     )
-    return repr((config_fingerprint(config), tree_fingerprint(list(theme_dirs)), others))
+    return repr((theme, others))
 
 
 def eligible(memory: Memory | None, inputs: str) -> bool:

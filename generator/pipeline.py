@@ -197,8 +197,8 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         cache.start_build()
     renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
     if memory is not None:  # templates compiled by the last build, if config and theme match
-        theme = (cache_mod.config_fingerprint(config), cache_mod.tree_fingerprint(renderer.dirs))
-        renderer.env = incremental.reuse(memory, "templates", theme, lambda: renderer.env)
+        memory.theme = incremental.theme_key(config, renderer.dirs)
+        renderer.env = incremental.reuse(memory, "templates", memory.theme, lambda: renderer.env)
     renderer.check_templates()
     timer.lap("templates")
     known = memory.documents if memory is not None else None
@@ -387,7 +387,7 @@ def build(
         writer = SiteWriter(config.output_path)
         inputs, in_place = "", False
         if memory is not None:
-            inputs = incremental.global_inputs(config, renderer.dirs, memory.documents)
+            inputs = incremental.global_inputs(memory.theme, memory.documents)
             if incremental.eligible(memory, inputs) and not search_index:
                 memory.rows.start(full=False)
                 renderer.rows = memory.rows
