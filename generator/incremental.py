@@ -3,7 +3,12 @@
 `digest serve` keeps one `Memory` across its rebuilds. A rebuild still loads and links
 the whole digest (every link stage reads every article), but:
 
-* a file whose bytes are unchanged keeps its earlier `Document` (`load.load_document`);
+* only the files the file watcher reported are read again (`load.load_content`); every
+  other one keeps its earlier `Document`, and an unchanged Document its `Article`.
+  content/ is listed again only when a reported path is not a listed file any more (a
+  file added or removed, a folder). With a symlink anywhere in content/ (the watcher
+  reports the target, not the link), or when the reported paths are not known, every
+  file is read, and one whose bytes are unchanged keeps its Document;
 * a parse, sentence split or story comparison whose input is equal to the last one
   keeps its earlier result (`pipeline._memo_map`), with no key to hash;
 * a link stage whose inputs all equal the last build's keeps its result (`reuse`): an
@@ -33,6 +38,7 @@ from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
+from generator.load import Listing
 from generator.model import Article, Document, Site
 from generator.pages_quotes import quotes_by_speaker
 from generator.render import RowMemo
@@ -50,6 +56,10 @@ class Memory:
     """What one build leaves for the next in the same process."""
 
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
+    listing: Listing | None = None  # the last scan of content/
+    # Paths the watcher reported since the last load (None: unknown, read every file).
+    unread: set[str] | None = None
+    articles: dict[Any, tuple] = field(default_factory=dict)  # see pipeline.load_articles
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
@@ -60,6 +70,14 @@ class Memory:
     inputs: str = ""
     files: frozenset[str] = frozenset()
     sitemap: frozenset[str] = frozenset()
+
+    def heard(self, changed: Iterable[str] | None) -> None:
+        """The paths a file watcher reported before this build (None: not known, so the
+        next load reads every file). They add up until a load has read them."""
+        if changed is None:
+            self.unread = None
+        elif self.unread is not None:
+            self.unread.update(changed)
 
     def remember(self, site: Site, inputs: str, files: Iterable[str], sitemap: Iterable[str]):
         """The build that just reached site/ (a full build records its global inputs;

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from generator import config as config_mod
@@ -171,17 +173,83 @@ def load_document(path: Path, kind: str, root: Path, cache=None, known=None) -> 
     )
 
 
-def load_content(
-    config: config_mod.Config, cache=None, known=None
-) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
-    """All documents under content/, by kind, each list sorted by path. Every file is
-    read; `known` (see `load_document`) spares decoding those whose bytes are the same."""
-    documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+@dataclass(frozen=True)
+class Listing:
+    """One scan of content/: each kind's Markdown files in load order, the scan's
+    problems, and whether it met no symlink at all (`plain`: then a file's path is the
+    one a file watcher reports for it)."""
+
+    content: Path
+    paths: dict[str, tuple[tuple[Path, str], ...]]  # (path, its name in `rel` form)
+    problems: tuple[Diagnostic, ...]
+    plain: bool
+
+    def still_valid(self, content: Path, changed: set[str]) -> bool:
+        """No file was added, removed or replaced by something else, judged by the paths
+        a watcher reported (`changed`, absolute): each one under content/ is a listed
+        Markdown file that is still a regular file."""
+        if content != self.content or not self.plain:
+            return False
+        for name in changed:
+            path = Path(name)
+            if not path.is_relative_to(content):
+                continue
+            if name not in self._listed or os.path.islink(name) or not os.path.isfile(name):
+                return False
+        return True
+
+    @cached_property
+    def _listed(self) -> frozenset[str]:
+        return frozenset(str(p) for paths in self.paths.values() for p, _name in paths)
+
+
+def list_content(config: config_mod.Config) -> Listing:
+    paths: dict[str, tuple[tuple[Path, str], ...]] = {}
     problems: list[Diagnostic] = []
     for kind in KINDS:
-        paths, found_problems = markdown_files(config.content_path / kind, config.root)
+        found, found_problems = markdown_files(config.content_path / kind, config.root)
+        paths[kind] = tuple((path, rel(path, config.root)) for path in found)
         problems.extend(found_problems)
-        for path in paths:
+    plain = not problems and _no_links(config.content_path)
+    return Listing(config.content_path, paths, tuple(problems), plain)
+
+
+def _no_links(folder: Path) -> bool:
+    """No symlink anywhere below `folder` (nor is it one)."""
+    if os.path.islink(folder):
+        return False
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in (*dirnames, *filenames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                return False
+    return True
+
+
+def load_content(
+    config: config_mod.Config,
+    cache=None,
+    known=None,
+    listing: Listing | None = None,
+    unread: set[str] | None = None,
+) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
+    """All documents under content/, by kind, each list sorted by path. Every file is
+    read; `known` (see `load_document`) spares decoding those whose bytes are the same.
+
+    `digest serve` passes the last `listing` (see `Listing.still_valid`) and `unread`,
+    the absolute paths its file watcher reported since the last load: then only those
+    files and files not in `known` are read, and every other one keeps its Document.
+    """
+    listing = listing or list_content(config)
+    documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+    problems: list[Diagnostic] = list(listing.problems)
+    skip_unchanged = unread is not None and known and listing.plain
+    for kind in KINDS:
+        for path, name in listing.paths[kind]:
+            if skip_unchanged and str(path) not in unread:
+                earlier = known.get(name)
+                if earlier is not None and earlier.kind == kind:
+                    documents[kind].append(earlier)
+                    continue
             try:
                 documents[kind].append(load_document(path, kind, config.root, cache, known))
             except DigestError as exc:

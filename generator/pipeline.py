@@ -74,17 +74,44 @@ class _Timer:
 
 
 def load_articles(
-    config: Config, cache=None, known=None
+    config: Config, cache=None, memory=None
 ) -> tuple[list[Article], dict, list[Diagnostic]]:
-    documents, problems = load.load_content(config, cache, known)
+    """Every document, and the articles made of them. With a `memory` (`digest serve`),
+    only files the watcher reported (or new ones) are read again, and an article whose
+    Document is unchanged is the same Article object as before."""
+    if memory is None:
+        documents, problems = load.load_content(config, cache)
+        made: dict = {}
+    else:
+        listing = memory.listing
+        if (
+            listing is None
+            or memory.unread is None
+            or not listing.still_valid(config.content_path, memory.unread)
+        ):
+            listing = load.list_content(config)
+        documents, problems = load.load_content(
+            config, cache, memory.documents, listing, memory.unread
+        )
+        memory.listing, memory.unread = listing, set()
+        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+        made = memory.articles
     articles: list[Article] = []
+    fresh: dict = {}
     for doc in documents["articles"]:
-        article, found = articles_mod.from_document(doc)
+        earlier = made.get(doc.path)
+        if earlier is not None and earlier[0] is doc:
+            article, found = earlier[1], earlier[2]
+        else:
+            article, found = articles_mod.from_document(doc)
+        fresh[doc.path] = (doc, article, found)
         problems.extend(found)
         if article is not None:
             articles.append(article)
     problems.extend(articles_mod.check_unique(articles))
     articles.sort(key=lambda a: a.sort_key)
+    if memory is not None:
+        memory.articles = fresh
     return articles, documents, problems
 
 
@@ -201,10 +228,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         renderer.env = incremental.reuse(memory, "templates", memory.theme, lambda: renderer.env)
     renderer.check_templates()
     timer.lap("templates")
-    known = memory.documents if memory is not None else None
-    articles, documents, problems = load_articles(config, cache, known)
-    if memory is not None:
-        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+    articles, documents, problems = load_articles(config, cache, memory)
     recent = memory.results if memory is not None else None
     keyed = cache is not None or memory is not None
     registry, found = entities_mod.load_registry(documents["entities"])
@@ -360,7 +384,12 @@ def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
 
 
 def build(
-    config: Config, cache=None, search_index: bool = False, workers=None, memory=None
+    config: Config,
+    cache=None,
+    search_index: bool = False,
+    workers=None,
+    memory=None,
+    changed: set[str] | None = None,
 ) -> BuildResult:
     """A whole build: load, parse and link everything, then render each output straight
     into a staging folder, then publish the folder whole.
@@ -376,7 +405,11 @@ def build(
     the build incremental when it can be: see `incremental`. Such a build renders the
     changed pages into memory first and then updates `site/` in place (the dev server
     holds requests meanwhile), so a failed rebuild still leaves the last good site.
+    `changed` (absolute paths a file watcher reported since the last build; None when
+    not known) lets the load read only those files (`load_articles`).
     """
+    if memory is not None:
+        memory.heard(changed)
     diagnostics: list[Diagnostic] = []
     indexed = None
     workers = workers or Workers(default_workers())

@@ -338,8 +338,10 @@ class DevServer:
             if seeds and not problems:
                 found = ingest(seeds, config.content_path / "articles").diagnostics
                 problems.extend(found)
+            # Files ingest wrote were not reported yet: read every file this time.
+            reported = set(changed) if changed is not None and not seeds else None
             if not any(p.level is Level.ERROR for p in problems):
-                result = build(config, self.cache, memory=self.memory)
+                result = build(config, self.cache, memory=self.memory, changed=reported)
                 problems.extend(result.diagnostics)
                 # An incremental build uses only the entries of what it rendered again:
                 # the others stay, for the next full build (and `digest build`).

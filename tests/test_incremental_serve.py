@@ -40,9 +40,18 @@ class Serve:
         self.cache = Cache(root / ".digest-cache")
         self.memory = Memory()
 
-    def build(self):
+    def build(self, *changed: str):
+        """A rebuild after edits to `changed` (paths in the project), reported to it the
+        way the dev server's file watcher does; with none, every file is read."""
         self.cache.hits, self.cache.misses = {}, {}
-        return build(read_config(self.root), self.cache, workers=Workers(1), memory=self.memory)
+        reported = {str(self.root / rel) for rel in changed} if changed else None
+        return build(
+            read_config(self.root),
+            self.cache,
+            workers=Workers(1),
+            memory=self.memory,
+            changed=reported,
+        )
 
     def rendered(self) -> int:
         """Pages looked up in the page cache, i.e. not kept from the last build."""
@@ -72,7 +81,7 @@ def test_content_edits_render_only_what_they_touch(bundled):
     # article change; entity pages (mentions unchanged) and quote pages are kept.
     path = bundled / REUTERS
     path.write_text(path.read_text(encoding="utf-8") + "\nA last paragraph.\n", "utf-8")
-    result = serve.build()
+    result = serve.build(REUTERS)
     assert result.incremental
     assert 0 < serve.rendered() < pages / 3
     reuters = bundled / "site/articles/reuters-putin-and-north-koreas-kim-discuss/index.html"
@@ -83,7 +92,7 @@ def test_content_edits_render_only_what_they_touch(bundled):
 
     # Words changed inside a sentence: the mentions in it change (their context).
     edit(bundled, REUTERS, "Defence Minister Sergei Shoigu attended", "Shoigu, 68, attended")
-    result = serve.build()
+    result = serve.build(REUTERS)
     assert result.incremental
     assert "entities/sergei-shoigu/index.html" in result.written
     serve.assert_same_as_clean_build()
@@ -95,7 +104,7 @@ def test_content_edits_render_only_what_they_touch(bundled):
         "\n\n",
         '\n\n"We will meet again in Pyongyang," Vladimir Putin said on Wednesday.\n\n',
     )
-    result = serve.build()
+    result = serve.build(DAWN)
     assert result.incremental
     assert "quotes/index.html" in result.written
     assert "entities/vladimir-putin/index.html" in result.written
@@ -103,13 +112,13 @@ def test_content_edits_render_only_what_they_touch(bundled):
 
     # A title: every page that lists the article shows the new one.
     edit(bundled, DAWN, "title: ", "title: Renamed ")
-    result = serve.build()
+    result = serve.build(DAWN)
     assert result.incremental
     serve.assert_same_as_clean_build()
 
     # A note's passage and text.
     edit(bundled, "content/notes/talks-duration.md", "\n\n", "\n\nRevised. ")
-    result = serve.build()
+    result = serve.build("content/notes/talks-duration.md")
     assert result.incremental and serve.rendered() < pages / 3
     serve.assert_same_as_clean_build()
 
@@ -117,11 +126,11 @@ def test_content_edits_render_only_what_they_touch(bundled):
     copy = bundled / "content/articles/copy-of-reuters.md"
     shutil.copy(bundled / REUTERS, copy)
     edit(bundled, "content/articles/copy-of-reuters.md", "title: ", "title: Copy of ")
-    assert serve.build().incremental
+    assert serve.build("content/articles/copy-of-reuters.md").incremental
     assert (bundled / "site/articles/copy-of-reuters/index.html").is_file()
     serve.assert_same_as_clean_build()
     copy.unlink()
-    result = serve.build()
+    result = serve.build("content/articles/copy-of-reuters.md")
     assert "articles/copy-of-reuters/index.html" in result.removed
     assert not (bundled / "site/articles/copy-of-reuters").exists()
     serve.assert_same_as_clean_build()
@@ -132,19 +141,19 @@ def test_global_changes_and_a_damaged_site_build_everything(bundled):
     serve.build()
     # An entity: every page may link it, so everything is built again.
     write(bundled, "content/entities/vostochny.md", "---\nname: Vostochny\ntype: place\n---\n")
-    assert not serve.build().incremental
+    assert not serve.build("content/entities/vostochny.md").incremental
     serve.assert_same_as_clean_build()
     # A page deleted from site/ behind the server's back: it cannot be kept, so the
     # rebuild is a full one and brings it back.
     entity = bundled / "site/entities/kremlin/index.html"
     entity.unlink()
     edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
-    assert not serve.build().incremental
+    assert not serve.build(REUTERS).incremental
     assert entity.is_file()
     serve.assert_same_as_clean_build()
     # Templates: a full build.
     write(bundled, "overrides/templates/404.html", "{% extends 'base.html' %}")
-    assert not serve.build().incremental
+    assert not serve.build("overrides/templates/404.html").incremental
     serve.assert_same_as_clean_build()
 
 
@@ -160,3 +169,73 @@ def test_a_failed_incremental_rebuild_keeps_the_last_good_site(bundled):
     else:
         raise AssertionError("a broken article must fail the build")
     assert tree(bundled / "site") == before
+
+
+def page(root: Path, article_path: str) -> str:
+    slug = Path(article_path).stem
+    return (root / "site/articles" / slug / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_rebuild_reads_the_files_the_watcher_reported(bundled):
+    serve = Serve(bundled)
+    serve.build()
+    # Only reported files are read again: the others keep their earlier documents (so a
+    # rebuild after one edit does not read and hash the whole digest).
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    edit(bundled, DAWN, "\n\n", "\n\nUnreported paragraph.\n\n")
+    assert serve.build(REUTERS).incremental
+    assert "held talks for some hours" in page(bundled, REUTERS)
+    assert "Unreported paragraph." not in page(bundled, DAWN)
+    # Without a report (the watcher's paths are not known), every file is read.
+    serve.build()
+    assert "Unreported paragraph." in page(bundled, DAWN)
+    serve.assert_same_as_clean_build()
+
+    # New and removed files, and a new folder reported as a folder: content/ is listed
+    # again and every file that was not known is read.
+    folder = bundled / "content/articles/2026"
+    folder.mkdir()
+    shutil.copy(bundled / REUTERS, folder / "copy.md")
+    edit(bundled, "content/articles/2026/copy.md", "title: ", "title: Copy of ")
+    assert serve.build("content/articles/2026").incremental
+    assert "Copy of" in page(bundled, "copy.md")
+    serve.assert_same_as_clean_build()
+    (folder / "copy.md").unlink()
+    serve.build("content/articles/2026/copy.md")
+    assert not (bundled / "site/articles/copy").exists()
+    serve.assert_same_as_clean_build()
+
+
+def test_reported_paths_wait_for_a_build_that_reads_them(bundled):
+    serve = Serve(bundled)
+    serve.build()
+    # A template error stops the build before any file is read: the reported article
+    # is read by the next build, although that one was told only of the template.
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    write(bundled, "overrides/templates/404.html", "{% extends 'base.html' %")
+    try:
+        serve.build(REUTERS, "overrides/templates/404.html")
+    except Exception as exc:  # DigestError naming the template
+        assert "404.html" in str(getattr(exc, "diagnostics", exc))
+    else:
+        raise AssertionError("a broken template must fail the build")
+    (bundled / "overrides/templates/404.html").unlink()
+    serve.build("overrides/templates/404.html")
+    assert "held talks for some hours" in page(bundled, REUTERS)
+    serve.assert_same_as_clean_build()
+
+
+def test_symlinked_content_is_read_whatever_was_reported(bundled):
+    # A watcher reports a link's target, not the link: with a symlink in content/,
+    # every file is read.
+    target = bundled / "elsewhere/linked.md"
+    target.parent.mkdir()
+    shutil.copy(bundled / REUTERS, target)
+    edit(bundled, "elsewhere/linked.md", "title: ", "title: Linked ")
+    (bundled / "content/articles/linked.md").symlink_to(target)
+    serve = Serve(bundled)
+    serve.build()
+    edit(bundled, "elsewhere/linked.md", "title: Linked ", "title: Relinked ")
+    serve.build("elsewhere/linked.md")
+    assert "Relinked" in page(bundled, "linked.md")
+    serve.assert_same_as_clean_build()
