@@ -57,8 +57,10 @@ class Memory:
 
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
     listing: Listing | None = None  # the last scan of content/
-    # Paths the watcher reported since the last load (None: unknown, read every file).
+    # Paths the watcher reported since the last load (None: unknown, read every file);
+    # `heard_since_load`: a build reported them (a load nobody reported to reads every file).
     unread: set[str] | None = None
+    heard_since_load: bool = False
     articles: dict[Any, tuple] = field(default_factory=dict)  # see pipeline.load_articles
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
@@ -78,6 +80,14 @@ class Memory:
             self.unread = None
         elif self.unread is not None:
             self.unread.update(changed)
+        self.heard_since_load = True
+
+    def reported(self) -> set[str] | None:
+        """The paths changed since the last load, when every build since reported them."""
+        return self.unread if self.heard_since_load else None
+
+    def loaded(self) -> None:
+        self.unread, self.heard_since_load = set(), False
 
     def remember(self, site: Site, inputs: str, files: Iterable[str], sitemap: Iterable[str]):
         """The build that just reached site/ (a full build records its global inputs;
@@ -152,14 +162,21 @@ def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
         earlier = before.get(article.id)
         if (
             earlier is None
-            or _front(earlier) != _front(article)
+            or (earlier is not article and _front(earlier) != _front(article))
             or _ids_in(old, article.id) != _ids_in(new, article.id)
         ):
             moved.add(article.id)
             changed.add(article.id)
-        elif earlier != article or old.parsed.get(article.id) != new.parsed[article.id]:
+        elif not _same(earlier, article) or not _same(
+            old.parsed.get(article.id), new.parsed[article.id]
+        ):
             changed.add(article.id)
     return changed, moved
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal; the same object (kept from the last build) is not compared field by field."""
+    return old is new or old == new
 
 
 def _ids_in(site: Site, article_id: str) -> frozenset[str]:
@@ -181,8 +198,8 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
     changed_stories = set()
     for story in new.stories:
         if (
-            old_stories.get(story.id) != story
-            or old.comparisons.get(story.id) != new.comparisons.get(story.id)
+            not _same(old_stories.get(story.id), story)
+            or not _same(old.comparisons.get(story.id), new.comparisons.get(story.id))
             or not moved.isdisjoint(story.articles)
         ):
             changed_stories.add(story.id)
@@ -214,7 +231,11 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
                 (new.entities.mentions.get(key), new.entities.discovered.get(key)),
             )
             said = said_old.get(key, []), said_new.get(key, [])
-            if before.get(key) != entity or mentions[0] != mentions[1] or said[0] != said[1]:
+            if (
+                not _same(before.get(key), entity)
+                or mentions[0] != mentions[1]
+                or said[0] != said[1]
+            ):
                 continue
             if moved:  # what the page shows of the articles it lists
                 articles = {m.article for group in mentions[1] for m in group or ()}
@@ -227,7 +248,7 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
     # (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles.
     old_quotes = {q.id: q for q in old.quotes}
     for quote in new.quotes:
-        if old_quotes.get(quote.id) == quote and (
+        if _same(old_quotes.get(quote.id), quote) and (
             not moved or moved.isdisjoint(a.article for a in quote.appearances)
         ):
             clean.add((QUOTE, quote.id))

@@ -83,17 +83,16 @@ def load_articles(
         documents, problems = load.load_content(config, cache)
         made: dict = {}
     else:
-        listing = memory.listing
+        listing, unread = memory.listing, memory.reported()
         if (
             listing is None
-            or memory.unread is None
-            or not listing.still_valid(config.content_path, memory.unread)
+            or unread is None
+            or not listing.still_valid(config.content_path, unread)
         ):
             listing = load.list_content(config)
-        documents, problems = load.load_content(
-            config, cache, memory.documents, listing, memory.unread
-        )
-        memory.listing, memory.unread = listing, set()
+        documents, problems = load.load_content(config, cache, memory.documents, listing, unread)
+        memory.listing = listing
+        memory.loaded()
         memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
         made = memory.articles
     articles: list[Article] = []
@@ -272,7 +271,9 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         documents["stories"],
         entities_by_article=by_article,
         entity_names={e.id: e.name for e in registry.entities},
-        quotes_by_article=_quotes_by_article(quotes),
+        quotes_by_article=incremental.reuse(
+            memory, "quotes_by_article", quotes, lambda: _quotes_by_article(quotes)
+        ),
         mapper=_memo_map(
             cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
         ),
