@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import copy
 import datetime as dt
+import heapq
 import math
 import re
 import zlib
@@ -108,8 +109,9 @@ def pair_scores(
     items: Sequence[GroupInput],
     entities_by_article: Mapping[str, frozenset[str]],
     memo: dict | None = None,
+    minimum: float = -math.inf,
 ) -> list[tuple[float, str, str]]:
-    """(score, a, b) for every candidate pair, best first.
+    """(score, a, b) for every candidate pair scoring at least `minimum`, best first.
 
     The score adds entity overlap and text overlap, each the IDF-weighted shared features
     over the geometric mean of the two articles' totals (0..1 each). Candidates share one
@@ -129,7 +131,7 @@ def pair_scores(
     else:
         scoring = _Scoring(ordinal, texts, entities)
     memo["scoring"] = scoring
-    return scoring.ranked()
+    return scoring.ranked(minimum)
 
 
 def _features(items: Sequence[GroupInput], entities_by_article, memo: dict):
@@ -180,6 +182,7 @@ class _Scoring:
         self.pairs = {
             pair: self._score(*pair) for pair in _candidates(self.keys, features, ordinal)
         }
+        self._ranked: dict[float, list[tuple[float, str, str]]] = {}  # by minimum
 
     def _keys(self, article_id: str) -> list[str]:
         article_keys = []
@@ -201,10 +204,14 @@ class _Scoring:
                 score += sum(self.weight[f] for f in sets[a] & sets[b]) / norm
         return score
 
-    def ranked(self) -> list[tuple[float, str, str]]:
-        scored = [(score, a, b) for (a, b), score in self.pairs.items()]
-        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-        return scored
+    def ranked(self, minimum: float) -> list[tuple[float, str, str]]:
+        """The pairs scoring at least `minimum`, best first (kept: do not change it)."""
+        found = self._ranked.get(minimum)
+        if found is None:
+            found = [(score, a, b) for (a, b), score in self.pairs.items() if score >= minimum]
+            found.sort(key=_rank)
+            self._ranked[minimum] = found
+        return found
 
     def update(self, texts, entities) -> _Scoring:
         """The scoring of the same dated articles with some articles' features changed.
@@ -249,9 +256,22 @@ class _Scoring:
         for a in touched:
             new.keys[a], new.totals[a] = new._keys(a), new._total(a)
         pairs = {p: s for p, s in self.pairs.items() if touched.isdisjoint(p)}
-        for pair in new._candidates_with(touched):
-            pairs[pair] = new._score(*pair)
+        rescored = [(new._score(*pair), *pair) for pair in new._candidates_with(touched)]
+        for score, a, b in rescored:
+            pairs[(a, b)] = score
         new.pairs = pairs
+        # Each ranking kept: the untouched pairs in their order, merged with the rescored.
+        rescored.sort(key=_rank)
+        new._ranked = {
+            minimum: list(
+                heapq.merge(
+                    (t for t in found if t[1] not in touched and t[2] not in touched),
+                    (t for t in rescored if t[0] >= minimum),
+                    key=_rank,
+                )
+            )
+            for minimum, found in self._ranked.items()
+        }
         return new
 
     def _candidates_with(self, touched: set[str]) -> set[tuple[str, str]]:
@@ -275,6 +295,10 @@ class _Scoring:
         }
 
 
+def _rank(scored: tuple[float, str, str]) -> tuple[float, str, str]:
+    return -scored[0], scored[1], scored[2]
+
+
 def group(
     items: Sequence[GroupInput],
     entities_by_article: Mapping[str, frozenset[str]],
@@ -284,7 +308,7 @@ def group(
 
     Automatic groups are keyed by "\0" + one member's id; `link` names them.
     """
-    scored = [t for t in pair_scores(items, entities_by_article, memo) if t[0] >= JOIN_MIN]
+    scored = pair_scores(items, entities_by_article, memo, JOIN_MIN)
 
     parent = {item.id: item.id for item in items}
     label = {item.id: item.story for item in items}

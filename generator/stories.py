@@ -119,15 +119,8 @@ def link(
                     f"using '{story_ids[a.id]}'; write `story: {story_ids[a.id]}`",
                 )
             )
-    items = [
-        GroupInput(
-            a.id,
-            a.date,
-            story_ids[a.id],
-            a.title + "\n" + " ".join(s.text for s in sentences[a.id]),
-        )
-        for a in articles
-    ]
+    memo = {} if memo is None else memo
+    items = _group_inputs(articles, story_ids, sentences, memo)
     grouped = group(items, entity_sets, memo)
     by_id = {a.id: a for a in articles}
     taken = {key for key in grouped if not key.startswith("\0")}
@@ -180,10 +173,65 @@ def link(
         key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
     )
 
-    inputs = [_compare_input(s, sentences, entity_sets, names, quotes_by_article) for s in stories]
+    inputs = _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo)
     found_comparisons = mapper("compare", _compare, inputs, _story_id)
     comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
     return tuple(stories), comparisons, problems
+
+
+def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput]:
+    """Each article's `GroupInput`. `memo` keeps the last build's by article: one made of
+    the same title, date, story and sentences (the very same tuple, kept by the mapper)
+    is reused, so its text is not joined again."""
+    earlier = memo.get("group_inputs", {})
+    items: list[GroupInput] = []
+    for a in articles:
+        last = earlier.get(a.id)
+        own = sentences[a.id]
+        if (
+            last is not None
+            and last[0] is own
+            and last[1].date == a.date
+            and last[1].story == story_ids[a.id]
+            and last[2] == a.title
+        ):
+            items.append(last[1])
+        else:
+            text = a.title + "\n" + " ".join(s.text for s in own)
+            items.append(GroupInput(a.id, a.date, story_ids[a.id], text))
+    memo["group_inputs"] = {
+        item.id: (sentences[item.id], item, a.title)
+        for a, item in zip(articles, items, strict=True)
+    }
+    return items
+
+
+def _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo: dict):
+    """Each story's `CompareInput`. While the entity names are those of the last build,
+    a story equal to the last build's whose articles' sentences, entity sets and quotes
+    are too (mostly the very same objects) keeps its input."""
+    quotes = {} if quotes_by_article is None else quotes_by_article
+    context = (names, quotes_by_article is None)
+    earlier = memo.get("compare_inputs", {}) if memo.get("compare_context") == context else {}
+    made: dict[str, tuple] = {}
+    inputs: list[CompareInput] = []
+    for story in stories:
+        parts = tuple((sentences[a], entity_sets.get(a), quotes.get(a)) for a in story.articles)
+        last = earlier.get(story.id)
+        if last is not None and last[0] == story and _same_parts(last[1], parts):
+            given = last[2]
+        else:
+            given = _compare_input(story, sentences, entity_sets, names, quotes_by_article)
+        inputs.append(given)
+        made[story.id] = (story, parts, given)
+    memo["compare_inputs"], memo["compare_context"] = made, context
+    return inputs
+
+
+def _same_parts(old: tuple, new: tuple) -> bool:
+    return len(old) == len(new) and all(
+        x is y or x == y for a, b in zip(old, new, strict=True) for x, y in zip(a, b, strict=True)
+    )
 
 
 @dataclass(frozen=True)

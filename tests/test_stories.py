@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from conftest import article, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.grouping import GroupInput, group, pair_scores
+from generator.grouping import JOIN_MIN, GroupInput, group, pair_scores
 from generator.load import read_config
 from generator.pipeline import build_site
 
@@ -268,7 +269,43 @@ def test_scores_updated_after_edits_equal_a_fresh_scoring(edits):
     def items():
         return [_item(a, 13 + int(a[1:]) % 3, text) for a, text in sorted(texts.items())]
 
-    assert pair_scores(items(), found, memo) == pair_scores(items(), found)
+    def check():  # every ranking the memo keeps (all pairs, and above two minimums)
+        for minimum in (-math.inf, 0.3, JOIN_MIN):
+            fresh = pair_scores(items(), found, None, minimum)
+            assert pair_scores(items(), found, memo, minimum) == fresh
+            assert all(score >= minimum for score, _a, _b in fresh)
+
+    check()
     for n, phrases, ids in edits:
         texts[f"a{n}"], found[f"a{n}"] = " ".join(phrases), ids
-        assert pair_scores(items(), found, memo) == pair_scores(items(), found)
+        check()
+
+
+def test_stories_kept_between_builds_follow_each_edit(tmp_path):
+    """The dev server's kept grouping inputs and comparison inputs: after each edit the
+    stories and comparisons equal those of a build without them. The third article is
+    in lower case, so it has no capitalised names (the stand-in entities): its text
+    alone decides whether it joins."""
+    from generator.incremental import Memory
+    from generator.pipeline import link_site
+
+    _seeds(tmp_path)
+    articles = tmp_path / "content" / "articles"
+    memory = Memory()
+
+    def check(body: str) -> set[frozenset[str]]:
+        write(articles, "other.md", article("wire report", "Wire", "2023-09-13", body.lower()))
+        kept, _renderer, _timings = link_site(read_config(tmp_path), memory=memory)
+        fresh, _renderer, _timings = link_site(read_config(tmp_path))
+        assert kept.stories == fresh.stories
+        assert kept.comparisons == fresh.comparisons
+        return {frozenset(s.articles) for s in kept.stories}
+
+    assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
+    # The third article now tells the same story: it joins.
+    text = (articles / f"{REUTERS}.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    assert check(text) == {frozenset({REUTERS, DAWN, "other"})}
+    # A paragraph only one outlet has: the same story, another comparison.
+    assert check(text + FOOTBALL) == {frozenset({REUTERS, DAWN, "other"})}
+    # ... and it leaves again.
+    assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
