@@ -186,9 +186,10 @@ class SiteWriter:
         Changed files are replaced atomically; files in `previous` (the last build's
         outputs) that are no longer produced are removed. Returns the removed paths.
         """
+        root = os.fspath(self.root)
         for output in outputs:
             if output.kept and output.path in previous:  # checked when it was written
-                if not self.root.joinpath(output.path).is_file():
+                if not os.path.isfile(os.path.join(root, output.path)):
                     raise NotPublished(output.path)
                 continue
             self._target(output.path)
