@@ -59,7 +59,7 @@ def home_pages(
     pages = max(1, -(-len(articles) // size))
     for number in renderer.each(range(1, pages + 1)):
         chunk = list(articles[(number - 1) * size : number * size])
-        yield renderer.page(
+        yield renderer.listing(
             page_path(number),
             "index.html",
             articles=chunk,
@@ -97,11 +97,11 @@ def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         for key in keys
     ]
     if renderer.claim():
-        yield renderer.page("archive/", "archive.html", months=listing)
+        yield renderer.listing("archive/", "archive.html", months=listing)
     for position, key in renderer.each(enumerate(keys)):
         newer = listing[position - 1] if position > 0 else None
         older = listing[position + 1] if position + 1 < len(listing) else None
-        yield renderer.page(
+        yield renderer.listing(
             f"archive/{key}/",
             "archive-month.html",
             month=listing[position],

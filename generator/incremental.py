@@ -41,7 +41,7 @@ from generator.config import Config
 from generator.load import Listing
 from generator.model import Article, Document, Site
 from generator.pages_quotes import quotes_by_speaker
-from generator.render import RowMemo
+from generator.render import OutputMemo
 from generator.story_views import story_of
 
 T = TypeVar("T")
@@ -65,7 +65,8 @@ class Memory:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
-    rows: RowMemo = field(default_factory=RowMemo)  # see render.json_rows
+    rows: OutputMemo = field(default_factory=OutputMemo)  # see render.json_rows
+    pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
     theme: tuple[str, str] = ("", "")  # this build's `theme_key`
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None
@@ -95,11 +96,13 @@ class Memory:
         self.site, self.files, self.sitemap = site, frozenset(files), frozenset(sitemap)
         self.inputs = inputs or self.inputs
         self.rows.commit()
+        self.pages.commit()
 
     def forget_site(self) -> None:
         """site/ may not match `site` any more (a failed write): next build is full."""
         self.site, self.inputs, self.files, self.sitemap = None, "", frozenset(), frozenset()
         self.rows.start(full=True)
+        self.pages.start(full=True)
 
 
 def reuse(memory: Memory | None, stage: str, inputs: Any, compute: Callable[[], T]) -> T:

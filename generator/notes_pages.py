@@ -176,7 +176,7 @@ def notes_pages(site: Site, renderer: Any) -> Iterable[Output]:
     urls = renderer.urls
     if renderer.claim():
         views = [note_view(n, site, urls) for n in site.notes]
-        yield renderer.page(Urls.path("page", "notes"), "notes.html", notes=views)
+        yield renderer.listing(Urls.path("page", "notes"), "notes.html", notes=views)
     if renderer.claim():
         yield _json("data/notes.json", notes_data(site, urls))
     if renderer.claim():

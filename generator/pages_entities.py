@@ -258,7 +258,7 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             entity=entity_view(site, entity, urls, md),
         )
     if renderer.claim():
-        yield renderer.page("entities/", "entities.html", groups=index_view(site, urls))
+        yield renderer.listing("entities/", "entities.html", groups=index_view(site, urls))
     if renderer.claim():
         yield json_rows("data/entities.json", entities_rows(site, urls), renderer.rows)
     if renderer.claim():

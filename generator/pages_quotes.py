@@ -110,7 +110,7 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         if listings_kept:
             yield renderer.kept("quotes/")
         else:
-            yield renderer.page(
+            yield renderer.listing(
                 "quotes/",
                 "quotes.html",
                 groups=speaker_groups(site, site.quotes, urls),
@@ -123,7 +123,7 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             yield renderer.kept(outlet_path(source))
             continue
         chosen = [q for q in site.quotes if any(a.source == source for a in q.appearances)]
-        yield renderer.page(
+        yield renderer.listing(
             outlet_path(source),
             "quotes.html",
             groups=speaker_groups(site, chosen, urls),

@@ -14,7 +14,7 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     if renderer.claim():
         summaries = story_summaries(site, urls)
-        yield renderer.page(urls.path("page", "stories"), "stories.html", stories=summaries)
+        yield renderer.listing(urls.path("page", "stories"), "stories.html", stories=summaries)
     for story in renderer.each(site.stories):
         if renderer.reusable("story", story.id):
             yield renderer.kept(urls.path("story", story.id))

@@ -424,7 +424,8 @@ def build(
             inputs = incremental.global_inputs(memory.theme, memory.documents)
             if incremental.eligible(memory, inputs) and not search_index:
                 memory.rows.start(full=False)
-                renderer.rows = memory.rows
+                memory.pages.start(full=False)
+                renderer.rows, renderer.pages = memory.rows, memory.pages
                 try:
                     files, sitemap, removed = update_in_place(writer, site, renderer, memory)
                     in_place = True
@@ -437,7 +438,8 @@ def build(
         if not in_place:
             if memory is not None:  # the config may have changed: every row is made again
                 memory.rows.start(full=True)
-                renderer.rows = memory.rows
+                memory.pages.start(full=True)
+                renderer.rows, renderer.pages = memory.rows, memory.pages
             try:
                 files, sitemap = render_into(writer, site, renderer, workers, cache)
                 timings["render"] = time.perf_counter() - start

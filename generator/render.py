@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,7 +104,8 @@ class Renderer:
     # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
     # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.
     clean: frozenset[tuple[str, str]] = frozenset()
-    rows: RowMemo | None = None  # data file rows kept between rebuilds: see `json_rows`
+    rows: OutputMemo | None = None  # data file rows kept between rebuilds: see `json_rows`
+    pages: OutputMemo | None = None  # listing pages' inputs, likewise: see `listing`
 
     def reusable(self, kind: str, key: str) -> bool:
         return (kind, key) in self.clean
@@ -152,6 +154,20 @@ class Renderer:
             ) from None
         return Output(output_file(site_path), html.encode("utf-8"))
 
+    def listing(self, site_path: str, template: str, **context: Any) -> Output:
+        """A page made of other pages' views (home, archive, indexes), rendered as by
+        `page`. With `pages` (`digest serve`), one whose template and context equal those
+        the published page was rendered from is kept as it is."""
+        memo = self.pages
+        if memo is None:
+            return self.page(site_path, template, **context)
+        inputs = (template, context)
+        path = output_file(site_path)
+        memo.pending[path] = inputs
+        if path in memo.published and memo.published[path] == inputs:
+            return Output(path, b"", kept=True)
+        return self.page(site_path, template, **context)
+
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """(site path, file) of every static asset; overrides win over the theme."""
         seen: set[str] = set()
@@ -169,7 +185,7 @@ class Renderer:
 
 def json_output(path: str, data: Any) -> Output:
     """`data` as compact UTF-8 JSON. A list, tuple or iterator is encoded one item at a
-    time, so a generator of rows (e.g. `articles_data`) never has every row alive at once:
+    time, so a generator of rows never has every row alive at once:
     the bytes are the same as `json.dumps` of the whole list."""
     # Compact: the data files grow with the corpus (stories.json holds every comparison),
     # and without `indent` the json module uses its C encoder.
@@ -183,14 +199,15 @@ def json_output(path: str, data: Any) -> Output:
     return Output(path, b"".join(chunks))
 
 
-class RowMemo:
-    """Encoded data file rows kept by `digest serve` between rebuilds with the same config
-    and theme: by path, each row's name -> (inputs, bytes). `published` is what the last
-    build that reached site/ wrote; a build's own rows become that only when it does."""
+class OutputMemo:
+    """What `digest serve` keeps of outputs between rebuilds with the same config and
+    theme, by output path: a data file's rows (`json_rows`: each row's name -> (inputs,
+    bytes)) or a listing page's inputs (`Renderer.listing`). `published` is what the last
+    build that reached site/ made; a build's own entries become that only when it does."""
 
     def __init__(self) -> None:
-        self.published: dict[str, dict[str, tuple[Any, bytes]]] = {}
-        self.pending: dict[str, dict[str, tuple[Any, bytes]]] = {}
+        self.published: dict[str, Any] = {}
+        self.pending: dict[str, Any] = {}
 
     def start(self, full: bool) -> None:
         """A build begins; a full one (the config or theme may have changed) keeps none."""
@@ -204,7 +221,7 @@ class RowMemo:
         self.pending = {}
 
 
-def json_rows(path: str, rows: Iterable[Row], memo: RowMemo | None = None) -> Output:
+def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) -> Output:
     """`json_output(path, [make() for each row])`. With a `memo`, a row whose inputs equal
     those the published file was written from keeps its encoded bytes, and when every
     row is kept, in the same order, the published file is kept as it is."""
@@ -305,25 +322,29 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             continue
         yield renderer.page(path, "article.html", article=article_view(site, article, urls))
     if renderer.claim():
-        yield renderer.page("404.html", "404.html")
+        yield renderer.listing("404.html", "404.html")
     if renderer.claim():
-        yield json_output("data/articles.json", articles_data(site, urls))
+        yield json_rows("data/articles.json", articles_rows(site, urls), renderer.rows)
 
 
-def articles_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": a.id,
-            "slug": a.slug,
-            "url": urls.url_for("article", a.slug),
-            "title": a.title,
-            "source": a.source,
-            "date": a.date.isoformat() if a.date else None,
-            "dateline": a.dateline or None,
-            "standfirst": a.standfirst or None,
-            "story": a.story or None,
-            "seed": a.seed or None,
-            "word_count": site.parsed[a.id].word_count,
-        }
-        for a in site.articles
-    ]
+def articles_rows(site: Site, urls: Urls) -> Iterator[Row]:
+    """`data/articles.json`, one article at a time (see `json_rows`)."""
+    for a in site.articles:
+        word_count = site.parsed[a.id].word_count
+        yield a.id, (a, word_count), partial(_article_row, a, word_count, urls)
+
+
+def _article_row(a: Article, word_count: int, urls: Urls) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "slug": a.slug,
+        "url": urls.url_for("article", a.slug),
+        "title": a.title,
+        "source": a.source,
+        "date": a.date.isoformat() if a.date else None,
+        "dateline": a.dateline or None,
+        "standfirst": a.standfirst or None,
+        "story": a.story or None,
+        "seed": a.seed or None,
+        "word_count": word_count,
+    }

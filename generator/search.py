@@ -32,7 +32,7 @@ INDEX_DIR = "pagefind"
 
 def search_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
-        yield renderer.page(SEARCH_PATH, "search.html", search_enabled=site.config.search)
+        yield renderer.listing(SEARCH_PATH, "search.html", search_enabled=site.config.search)
 
 
 def pagefind_executable() -> Path | None:

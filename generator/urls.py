@@ -7,10 +7,13 @@ path" is relative to the site root with no leading slash; `href` prefixes the ba
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from generator.config import Config
+
+_SLUG = re.compile(r"[A-Za-z0-9_.~-]*", re.ASCII)  # characters `quote` never changes
 
 SECTIONS = {
     "home": "",
@@ -35,7 +38,8 @@ class Urls:
     @staticmethod
     def path(kind: str, key: str = "") -> str:
         """The site path of a page: `url_for`'s first half."""
-        return SECTIONS[kind].format(quote(key, safe=""))
+        # Most keys are slugs, which quoting leaves as they are: skip it for them.
+        return SECTIONS[kind].format(key if _SLUG.fullmatch(key) else quote(key, safe=""))
 
     def href(self, site_path: str, fragment: str = "") -> str:
         """Root-relative URL with the base path: what goes into `href`/`src`."""
