@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from generator.model import Article, Output, Site
-from generator.render import Renderer, article_summary
+from generator.render import Renderer
 from generator.urls import Urls
 
 
@@ -107,5 +107,5 @@ def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             month=listing[position],
             newer=newer,
             older=older,
-            articles=[article_summary(a, urls) for a in months[key]],
+            articles=[renderer.summary(a) for a in months[key]],
         )

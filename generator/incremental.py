@@ -67,6 +67,7 @@ class Memory:
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
     rows: OutputMemo = field(default_factory=OutputMemo)  # see render.json_rows
     pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
+    views: dict[str, dict] = field(default_factory=dict)  # see Renderer.view
     theme: tuple[str, str] = ("", "")  # this build's `theme_key`
     # The last build that reached site/: its Site, global inputs, files and sitemap.
     site: Site | None = None

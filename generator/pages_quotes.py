@@ -100,7 +100,12 @@ def quotes_by_speaker(site: Site) -> dict[str | None, list[Quote]]:
 
 def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
-    outlets = sorted({a.source for q in site.quotes for a in q.appearances if a.source})
+    outlets = renderer.view(
+        "quote outlets",
+        "",
+        site.quotes,
+        lambda: sorted({a.source for q in site.quotes for a in q.appearances if a.source}),
+    )
     filters = [{"name": "All outlets", "path": "quotes/"}] + [
         {"name": source, "path": outlet_path(source)} for source in outlets
     ]

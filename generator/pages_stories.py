@@ -13,7 +13,7 @@ from generator.story_views import stories_rows, story_summaries, story_view
 def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
     if renderer.claim():
-        summaries = story_summaries(site, urls)
+        summaries = story_summaries(site, renderer)
         yield renderer.listing(urls.path("page", "stories"), "stories.html", stories=summaries)
     for story in renderer.each(site.stories):
         if renderer.reusable("story", story.id):

@@ -230,7 +230,12 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     articles, documents, problems = load_articles(config, cache, memory)
     recent = memory.results if memory is not None else None
     keyed = cache is not None or memory is not None
-    registry, found = entities_mod.load_registry(documents["entities"])
+    registry, found = incremental.reuse(
+        memory,
+        "registry",
+        tuple(documents["entities"]),
+        lambda: entities_mod.load_registry(documents["entities"]),
+    )
     problems.extend(found)
     timer.lap("load")
     notes, found = load_notes(config, documents, articles, registry)
@@ -426,6 +431,7 @@ def build(
                 memory.rows.start(full=False)
                 memory.pages.start(full=False)
                 renderer.rows, renderer.pages = memory.rows, memory.pages
+                renderer.views = memory.views
                 try:
                     files, sitemap, removed = update_in_place(writer, site, renderer, memory)
                     in_place = True
@@ -440,6 +446,8 @@ def build(
                 memory.rows.start(full=True)
                 memory.pages.start(full=True)
                 renderer.rows, renderer.pages = memory.rows, memory.pages
+                memory.views.clear()
+                renderer.views = memory.views
             try:
                 files, sitemap = render_into(writer, site, renderer, workers, cache)
                 timings["render"] = time.perf_counter() - start

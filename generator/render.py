@@ -7,7 +7,7 @@ objects; every URL in them comes from `url()` / `url_for()` (see `urls.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,6 +106,27 @@ class Renderer:
     clean: frozenset[tuple[str, str]] = frozenset()
     rows: OutputMemo | None = None  # data file rows kept between rebuilds: see `json_rows`
     pages: OutputMemo | None = None  # listing pages' inputs, likewise: see `listing`
+    views: dict[str, dict[str, tuple[Any, Any]]] | None = None  # see `view`
+
+    def view(self, name: str, key: str, inputs: Any, make: Callable[[], T]) -> T:
+        """`make()`: a view shown on many pages (an article's or a story's summary). With
+        `views` (kept by `digest serve` while the config and theme are unchanged), the
+        last build's view of `key` is reused while its `inputs` (everything `make`
+        reads) are the same objects or equal. A view is shared: never change one."""
+        if self.views is None:
+            return make()
+        table = self.views.setdefault(name, {})
+        last = table.get(key)
+        if last is not None and (last[0] is inputs or last[0] == inputs):
+            return last[1]
+        value = make()
+        table[key] = (inputs, value)
+        return value
+
+    def summary(self, article: Article) -> dict[str, Any]:
+        return self.view(
+            "article", article.id, article, partial(article_summary, article, self.urls)
+        )
 
     def reusable(self, kind: str, key: str) -> bool:
         return (kind, key) in self.clean
@@ -308,11 +329,11 @@ def article_entities(site: Site, article: Article, urls: Urls) -> list[dict[str,
 
 def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
-    articles = [article_summary(a, urls) for a in site.articles]
+    articles = [renderer.summary(a) for a in site.articles]
     from generator.archive import home_pages  # paginated home (page_size per page)
 
     # The home page shows the latest stories (newest first) and links to all of them.
-    latest = story_views.story_summaries(site, urls, limit=HOME_STORIES)
+    latest = story_views.story_summaries(site, renderer, limit=HOME_STORIES)
     first = {"stories": latest, "stories_total": len(site.stories)}
     yield from home_pages(site, renderer, articles, first)
     for article in renderer.each(site.articles):

@@ -66,8 +66,19 @@ def story_summary(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
     }
 
 
-def story_summaries(site: Site, urls: Urls, limit: int | None = None) -> list[dict[str, Any]]:
-    return [story_summary(site, s, urls) for s in site.stories[:limit]]
+def story_summaries(site: Site, renderer, limit: int | None = None) -> list[dict[str, Any]]:
+    """The first `limit` stories' summaries (each a `Renderer.view` of what it reads: the
+    story, its articles and its comparison)."""
+    by_id = site.articles_by_id()
+    return [
+        renderer.view(
+            "story",
+            s.id,
+            (s, tuple(by_id[a] for a in s.articles), site.comparisons.get(s.id)),
+            partial(story_summary, site, s, renderer.urls),
+        )
+        for s in site.stories[:limit]
+    ]
 
 
 # Story page ------------------------------------------------------------------------------
