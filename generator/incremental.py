@@ -41,7 +41,7 @@ from generator.config import Config
 from generator.load import Listing
 from generator.model import Article, Document, Site
 from generator.pages_quotes import quotes_by_speaker
-from generator.render import OutputMemo
+from generator.render import EVERY, OutputMemo
 from generator.story_views import story_of
 
 T = TypeVar("T")
@@ -191,13 +191,28 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
     """(kind, id) of every article, story, entity and quote page of `new` whose view
     would be the same as in `old`: it reads nothing that changed."""
     changed, moved = changed_articles(old, new)
-    notes_old, notes_new = _notes_by_target(old), _notes_by_target(new)
-
-    def same_notes(kind: str, key: str) -> bool:
-        return notes_old.get((kind, key), []) == notes_new.get((kind, key), [])
-
+    notes = _SameNotes(old, new)
     clean: set[tuple[str, str]] = set()
-    # Stories: the story, its comparison and its articles' front matter.
+    changed_stories = _clean_stories(old, new, moved, notes, clean)
+    _clean_articles(old, new, changed, changed_stories, notes, clean)
+    _clean_entities(old, new, moved, notes, clean)
+    _clean_quotes(old, new, moved, clean)
+    return frozenset(clean)
+
+
+class _SameNotes:
+    """Whether a page's notes are those of the last build."""
+
+    def __init__(self, old: Site, new: Site):
+        self.old, self.new = _notes_by_target(old), _notes_by_target(new)
+
+    def __call__(self, kind: str, key: str) -> bool:
+        return self.old.get((kind, key), []) == self.new.get((kind, key), [])
+
+
+def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[str]:
+    """Stories read the story, its comparison and its articles' front matter. Returns
+    the stories that changed."""
     old_stories = {s.id: s for s in old.stories}
     changed_stories = set()
     for story in new.stories:
@@ -209,7 +224,11 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
             changed_stories.add(story.id)
         elif same_notes(STORY, story.id):
             clean.add((STORY, story.id))
-    # Articles: the article, its notes, its story and that story's other articles.
+    return changed_stories
+
+
+def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, clean: set):
+    """Articles read the article, its notes, its story and that story's other articles."""
     for article in new.articles:
         story = story_of(new, article.id)
         if (
@@ -219,37 +238,40 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
             and same_notes(ARTICLE, article.id)
         ):
             clean.add((ARTICLE, article.id))
-    # Entities: the entity, its mentions, the front matter and entity sets (related
-    # entities) of the articles they are in, the quotes it said and their articles'
-    # titles, its notes.
-    if old.entities is not None and new.entities is not None:
-        before = {e.id: e for e in old.entities.entities}
-        said_old, said_new = quotes_by_speaker(old), quotes_by_speaker(new)
-        for entity in new.entities.entities:
-            key = entity.id
-            mentions = (
-                (
-                    old.entities.mentions.get(key),
-                    old.entities.discovered.get(key),
-                ),
-                (new.entities.mentions.get(key), new.entities.discovered.get(key)),
-            )
-            said = said_old.get(key, []), said_new.get(key, [])
-            if (
-                not _same(before.get(key), entity)
-                or mentions[0] != mentions[1]
-                or said[0] != said[1]
-            ):
+
+
+def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None:
+    """Entities read the entity, its mentions, the front matter and entity sets (related
+    entities) of the articles they are in, the quotes it said and their articles'
+    titles, its notes."""
+    if old.entities is None or new.entities is None:
+        return
+    before = {e.id: e for e in old.entities.entities}
+    said_old, said_new = quotes_by_speaker(old), quotes_by_speaker(new)
+    for entity in new.entities.entities:
+        key = entity.id
+        mentions = (
+            (old.entities.mentions.get(key), old.entities.discovered.get(key)),
+            (new.entities.mentions.get(key), new.entities.discovered.get(key)),
+        )
+        said = said_old.get(key, []), said_new.get(key, [])
+        if not _same(before.get(key), entity) or mentions[0] != mentions[1] or said[0] != said[1]:
+            continue
+        if moved:  # what the page shows of the articles it lists
+            articles = {m.article for group in mentions[1] for m in group or ()}
+            articles.update(a.article for q in said[1] for a in q.appearances)
+            if not moved.isdisjoint(articles):
                 continue
-            if moved:  # what the page shows of the articles it lists
-                articles = {m.article for group in mentions[1] for m in group or ()}
-                articles.update(a.article for q in said[1] for a in q.appearances)
-                if not moved.isdisjoint(articles):
-                    continue
-            if same_notes(ENTITY, key):
-                clean.add((ENTITY, key))
-    # Quotes: the quote and the titles of the articles that carry it. The listings
-    # (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles.
+        if same_notes(ENTITY, key):
+            clean.add((ENTITY, key))
+
+
+def _clean_quotes(old: Site, new: Site, moved, clean: set) -> None:
+    """Quotes read the quote and the titles of the articles that carry it. The listings
+    (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles."""
+    if old.quotes is new.quotes and not moved:  # the quote stage kept its result
+        clean.update({(QUOTE, EVERY), (QUOTES, "")})
+        return
     old_quotes = {q.id: q for q in old.quotes}
     for quote in new.quotes:
         if _same(old_quotes.get(quote.id), quote) and (
@@ -258,4 +280,3 @@ def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
             clean.add((QUOTE, quote.id))
     if old.quotes == new.quotes and all((QUOTE, q.id) in clean for q in new.quotes):
         clean.add((QUOTES, ""))
-    return frozenset(clean)

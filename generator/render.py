@@ -23,6 +23,7 @@ from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
+EVERY = "\0every"  # `Renderer.clean` holding (kind, EVERY): every page of that kind
 HOME_STORIES = 10  # stories on the home page; the rest are on stories/
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -129,7 +130,7 @@ class Renderer:
         )
 
     def reusable(self, kind: str, key: str) -> bool:
-        return (kind, key) in self.clean
+        return (kind, key) in self.clean or (kind, EVERY) in self.clean
 
     def kept(self, site_path: str) -> Output:
         return Output(output_file(site_path), b"", kept=True)
