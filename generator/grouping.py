@@ -15,7 +15,6 @@ union-find that never joins two different explicit stories (`story:` in front ma
 from __future__ import annotations
 
 import bisect
-import copy
 import datetime as dt
 import heapq
 import math
@@ -125,7 +124,7 @@ def pair_scores(
     """
     memo = {} if memo is None else memo
     ordinal, texts, entities = _features(items, entities_by_article, memo)
-    last = memo.get("scoring")
+    last = memo.pop("scoring", None)  # updated in place: gone if the update fails
     if last is not None and last.ordinal == ordinal:
         scoring = last.update(texts, entities)
     else:
@@ -183,6 +182,8 @@ class _Scoring:
             pair: self._score(*pair) for pair in _candidates(self.keys, features, ordinal)
         }
         self._ranked: dict[float, list[tuple[float, str, str]]] = {}  # by minimum
+        self.by_day = sorted((day, a) for a, day in ordinal.items())
+        self.days = [day for day, _a in self.by_day]
 
     def _keys(self, article_id: str) -> list[str]:
         article_keys = []
@@ -214,7 +215,8 @@ class _Scoring:
         return found
 
     def update(self, texts, entities) -> _Scoring:
-        """The scoring of the same dated articles with some articles' features changed.
+        """This scoring, updated in place for the same dated articles with some articles'
+        features changed.
 
         Only features an edit added or removed change their frequency and weight, so only
         the articles holding one (`touched`) change their keys and totals, and only pairs
@@ -228,41 +230,35 @@ class _Scoring:
         ]
         if not edited:
             return self
-        new = copy.copy(self)
-        new.texts, new.entities = texts, entities
-        new.df, new.weight = defaultdict(int, self.df), dict(self.weight)
+        before = {a: self.texts[a] | self.entities[a] for a in edited}
+        self.texts, self.entities = texts, entities
+        df, weight = self.df, self.weight
         changed: set[str] = set()
         for a in edited:
-            before, after = self.texts[a] | self.entities[a], texts[a] | entities[a]
-            for f in before - after:
-                new.df[f] -= 1
-            for f in after - before:
-                new.df[f] += 1
-            changed.update(before ^ after)
+            after = texts[a] | entities[a]
+            for f in before[a] - after:
+                df[f] -= 1
+            for f in after - before[a]:
+                df[f] += 1
+            changed.update(before[a] ^ after)
         n = max(len(self.ordinal), 1)
         for f in changed:
-            if new.df.get(f, 0) > 0:
-                new.weight[f] = math.log(1.0 + n / new.df[f])
+            if df.get(f, 0) > 0:
+                weight[f] = math.log(1.0 + n / df[f])
             else:
-                new.df.pop(f, None)
-                new.weight.pop(f, None)
-        touched = set(edited)
-        touched.update(
-            a
-            for a in self.ordinal
-            if not (texts[a].isdisjoint(changed) and entities[a].isdisjoint(changed))
-        )
-        new.keys, new.totals = dict(self.keys), dict(self.totals)
+                df.pop(f, None)
+                weight.pop(f, None)
+        touched = set(edited) | self._holders(changed, edited)
         for a in touched:
-            new.keys[a], new.totals[a] = new._keys(a), new._total(a)
+            self.keys[a], self.totals[a] = self._keys(a), self._total(a)
         pairs = {p: s for p, s in self.pairs.items() if touched.isdisjoint(p)}
-        rescored = [(new._score(*pair), *pair) for pair in new._candidates_with(touched)]
+        rescored = [(self._score(*pair), *pair) for pair in self._candidates_with(touched)]
         for score, a, b in rescored:
             pairs[(a, b)] = score
-        new.pairs = pairs
+        self.pairs = pairs
         # Each ranking kept: the untouched pairs in their order, merged with the rescored.
         rescored.sort(key=_rank)
-        new._ranked = {
+        self._ranked = {
             minimum: list(
                 heapq.merge(
                     (t for t in found if t[1] not in touched and t[2] not in touched),
@@ -272,20 +268,53 @@ class _Scoring:
             )
             for minimum, found in self._ranked.items()
         }
-        return new
+        return self
+
+    def _holders(self, changed: set[str], edited: list[str]) -> set[str]:
+        """The articles that hold a changed feature. None but the edited ones can when
+        each changed feature's frequency is the number of edited articles holding it
+        (an edit's new or dropped words are mostly its own): then nothing is searched."""
+        held = defaultdict(int)
+        for a in edited:
+            for f in changed & (self.texts[a] | self.entities[a]):
+                held[f] += 1
+        if all(self.df.get(f, 0) <= held[f] for f in changed):
+            return set()
+        texts, entities = self.texts, self.entities
+        return {
+            a
+            for a in self.ordinal
+            if not (texts[a].isdisjoint(changed) and entities[a].isdisjoint(changed))
+        }
+
+    def _near(self, touched: set[str]) -> set[str] | dict[str, int]:
+        """The articles within two date windows of a touched article: every candidate
+        pair with a touched article, and every window such a pair is judged by (an owner
+        of a key is within one window of the touched article; its window within two)."""
+        if len(touched) * 16 > len(self.ordinal):
+            return self.ordinal
+        span, found = 2 * WINDOW_DAYS, set()
+        for a in touched:
+            day = self.ordinal[a]
+            low = bisect.bisect_left(self.days, day - span)
+            high = bisect.bisect_right(self.days, day + span)
+            found.update(other for _day, other in self.by_day[low:high])
+        return found
 
     def _candidates_with(self, touched: set[str]) -> set[tuple[str, str]]:
-        """The candidate pairs with a touched article: `_candidates` over the features
-        that can make one (a touched article's keys, and the keys of others it holds)."""
-        key_features = {f for keys in self.keys.values() for f in keys}
+        """The candidate pairs with a touched article: `_candidates` over the articles
+        near one (`_near`) and the features that can make one (a touched article's keys,
+        and the keys of others it holds)."""
+        near = self._near(touched)
+        key_features = {f for a in near for f in self.keys[a]}
         own = {f for a in touched for f in self.keys[a]}
         held = {f for a in touched for f in (self.texts[a] | self.entities[a]) if f in key_features}
         wanted = own | held
-        keys = {a: [f for f in found if f in wanted] for a, found in self.keys.items()}
+        keys = {a: [f for f in self.keys[a] if f in wanted] for a in near}
         keys = {a: found for a, found in keys.items() if found}
         features = {
             a: (self.texts[a] | self.entities[a]) & wanted
-            for a in self.ordinal
+            for a in near
             if not (self.texts[a].isdisjoint(wanted) and self.entities[a].isdisjoint(wanted))
         }
         return {

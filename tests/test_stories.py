@@ -6,11 +6,13 @@ import datetime as dt
 import math
 import shutil
 from pathlib import Path
+from unittest.mock import patch
 
 from conftest import article, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator import grouping
 from generator.grouping import JOIN_MIN, GroupInput, group, pair_scores
 from generator.load import read_config
 from generator.pipeline import build_site
@@ -250,17 +252,21 @@ PHRASES = [
 ]
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
+def _edit_lists(articles: int, longest: int, most: int, *more):
+    """Lists of edits: (article number, the phrases of its new text, its entities, *more)."""
+    return st.lists(
         st.tuples(
-            st.integers(0, 5),  # article
-            st.lists(st.sampled_from(PHRASES), min_size=1, max_size=10),  # its new text
-            st.frozensets(st.sampled_from(["putin", "kim", "erdogan"])),  # its entities
+            st.integers(0, articles - 1),
+            st.lists(st.sampled_from(PHRASES), min_size=1, max_size=longest),
+            st.frozensets(st.sampled_from(["putin", "kim", "erdogan"])),
+            *more,
         ),
-        max_size=8,
+        max_size=most,
     )
-)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_edit_lists(6, 10, 8))
 def test_scores_updated_after_edits_equal_a_fresh_scoring(edits):
     texts = {f"a{n}": ". ".join(PHRASES[n : n + 10]) for n in range(6)}
     found = {f"a{n}": frozenset({"putin"}) for n in range(6)}
@@ -309,3 +315,41 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     assert check(text + FOOTBALL) == {frozenset({REUTERS, DAWN, "other"})}
     # ... and it leaves again.
     assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
+
+
+@settings(max_examples=40, deadline=None)
+@given(_edit_lists(48, 6, 6, st.booleans()))  # True: only a sentence of its own added
+def test_updates_near_in_time_equal_a_fresh_scoring(edits):
+    """48 articles over 8 weeks, several a day: an edit to one article rescores only the
+    articles within two date windows of it, and words only it has search no others.
+    With a key crowded at 2 articles in a window (200 in the digest), crowded windows
+    near the edited article are judged as in a fresh scoring too."""
+    with patch.object(grouping, "CROWDED", 2):
+        _edit_and_compare(edits)
+
+
+def _edit_and_compare(edits) -> None:
+    texts = {f"a{n:02}": ". ".join(PHRASES[n % 9 : n % 9 + 4]) for n in range(48)}
+    found = {f"a{n:02}": frozenset({"putin"} if n % 3 else {"kim"}) for n in range(48)}
+    memo: dict = {}
+
+    def items():
+        return [
+            GroupInput(a, dt.date(2023, 9, 1) + dt.timedelta(days=int(a[1:]) * 7 // 6), "", t)
+            for a, t in sorted(texts.items())
+        ]
+
+    def check():
+        for minimum in (-math.inf, JOIN_MIN):
+            assert pair_scores(items(), found, memo, minimum) == pair_scores(
+                items(), found, None, minimum
+            )
+
+    check()
+    for number, (n, phrases, ids, own_sentence) in enumerate(edits):
+        a = f"a{n:02}"
+        if own_sentence:
+            texts[a] += f" Correction {number} by the desk of article {a} at noon today."
+        else:
+            texts[a], found[a] = " ".join(phrases), ids
+        check()
