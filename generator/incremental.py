@@ -204,10 +204,11 @@ class _SameNotes:
     """Whether a page's notes are those of the last build."""
 
     def __init__(self, old: Site, new: Site):
-        self.old, self.new = _notes_by_target(old), _notes_by_target(new)
+        before, after = _notes_by_target(old), _notes_by_target(new)
+        self.changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
 
     def __call__(self, kind: str, key: str) -> bool:
-        return self.old.get((kind, key), []) == self.new.get((kind, key), [])
+        return (kind, key) not in self.changed
 
 
 def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[str]:
@@ -229,15 +230,20 @@ def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[s
 
 def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, clean: set):
     """Articles read the article, its notes, its story and that story's other articles."""
+    stories_old, stories_new = _stories_by_article(old), _stories_by_article(new)
     for article in new.articles:
-        story = story_of(new, article.id)
+        story = stories_new.get(article.id)
         if (
             article.id not in changed
-            and story_of(old, article.id) == story
+            and _same(stories_old.get(article.id), story)
             and (story is None or story.id not in changed_stories)
             and same_notes(ARTICLE, article.id)
         ):
             clean.add((ARTICLE, article.id))
+
+
+def _stories_by_article(site: Site) -> dict[str, Any]:
+    return {a: story_of(site, a) for story in site.stories for a in story.articles}
 
 
 def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None:

@@ -124,6 +124,12 @@ def test_content_edits_render_only_what_they_touch(bundled):
     assert result.incremental and serve.rendered() == 2
     serve.assert_same_as_clean_build()
 
+    # A note on the story: the story page shows it (no article's parse changes).
+    edit(bundled, "content/notes/story-two-reports.md", "reuses much", "reuses most")
+    result = serve.build("content/notes/story-two-reports.md")
+    assert result.incremental and f"stories/{STORY}/index.html" in result.written
+    serve.assert_same_as_clean_build()
+
     # An article added, then removed again: its page comes and goes.
     copy = bundled / "content/articles/copy-of-reuters.md"
     shutil.copy(bundled / REUTERS, copy)
