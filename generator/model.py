@@ -151,11 +151,14 @@ class Site:
 class Output:
     """One file of the built site: its path relative to `site/` and its bytes.
 
-    `kept`: not rendered again, the published file stays (`incremental.clean_pages`)."""
+    `kept`: not rendered again, the published file stays (`incremental.clean_pages`).
+    `differs`: known to differ from the published file, so written without reading that
+    first (`render.json_rows`)."""
 
     path: str
     data: bytes
     kept: bool = False
+    differs: bool = False
 
 
 # A row of a data file: (name, inputs, make). `make()` gives the row; `inputs` is

@@ -252,12 +252,14 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     kept: dict[str, tuple[Any, bytes]] = {}
     chunks = [b"["]
     same = last is not None
+    other_bytes = False  # a row that was in the published file has other bytes now
     for position, (name, inputs, make) in enumerate(rows):
         earlier = last.get(name) if last is not None else None
         if earlier is not None and earlier[0] == inputs:
             data = earlier[1]
         else:
             data, same = encode(make()).encode("utf-8"), False
+            other_bytes = other_bytes or (earlier is not None and data != earlier[1])
         if memo is not None:
             kept[name] = (inputs, data)
         chunks.append((b"," if position else b"") + data)
@@ -265,9 +267,11 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     if memo is None:
         return Output(path, b"".join(chunks))
     memo.pending[path] = kept
-    if same and list(kept) == list(last):
+    same_rows = last is not None and list(kept) == list(last)
+    if same and same_rows:
         return Output(path, b"", kept=True)
-    return Output(path, b"".join(chunks))
+    # The same rows in the same order, one with other bytes: the file's bytes differ.
+    return Output(path, b"".join(chunks), differs=same_rows and other_bytes)
 
 
 # Views ---------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ class SiteWriter:
                 continue
             target = self.root.joinpath(*PurePosixPath(output.path).parts)
             try:
-                if _same_bytes(target, output.data):
+                if not output.differs and _same_bytes(target, output.data):
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _replace(target, output.data)

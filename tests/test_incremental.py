@@ -23,6 +23,7 @@ from generator.errors import DigestError
 from generator.incremental import Memory
 from generator.load import read_config
 from generator.pipeline import build
+from generator.render import OutputMemo, json_rows
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
 TITLES = ["Summit in Vostochny", "Kim visits Putin", "Talks: <b>arms</b> & rockets", "Putin"]
@@ -190,3 +191,29 @@ def test_an_edited_article_is_rebuilt_and_the_rest_reused(project):
     assert "articles/one/index.html" in result.written
     assert "articles/two/index.html" not in result.written
     assert "A note." in (project / "site/articles/one/index.html").read_text()
+
+
+def test_data_file_rows_say_when_the_file_must_differ():
+    """`json_rows` with the dev server's memo: kept as published when every row is, and
+    marked as differing (written without reading the old file) only when a row that was
+    published has other bytes now."""
+    memo = OutputMemo()
+
+    def build(*rows: tuple[str, str, int]):  # (name, inputs, value)
+        memo.start(full=False)
+        made = [(name, inputs, lambda value=value: {"v": value}) for name, inputs, value in rows]
+        output = json_rows("data/x.json", made, memo)
+        memo.commit()
+        return output
+
+    first = build(("a", "1", 1), ("b", "2", 2))
+    assert first.data == b'[{"v":1},{"v":2}]\n' and not first.kept and not first.differs
+    assert build(("a", "1", 1), ("b", "2", 2)).kept
+    changed = build(("a", "1", 1), ("b", "3", 3))
+    assert changed.data == b'[{"v":1},{"v":3}]\n' and changed.differs
+    # Other inputs, the same bytes: not known to differ.
+    same_bytes = build(("a", "1", 1), ("b", "three", 3))
+    assert not same_bytes.kept and not same_bytes.differs
+    # Rows added or moved: the writer compares the bytes itself.
+    assert not build(("a", "1", 1), ("b", "4", 4), ("c", "5", 5)).differs
+    assert not build(("c", "5", 5), ("a", "1", 1), ("b", "6", 6)).differs
