@@ -337,7 +337,20 @@ def group(
 
     Automatic groups are keyed by "\0" + one member's id; `link` names them.
     """
+    memo = {} if memo is None else memo
     scored = pair_scores(items, entities_by_article, memo, JOIN_MIN)
+    # The same ranking (the very list, kept by the scoring) and explicit stories: the
+    # same groups as the last build.
+    explicit = [(item.id, item.story) for item in items]
+    last = memo.get("grouped")
+    if last is not None and last[0] is scored and last[1] == explicit:
+        return last[2]
+    memo["grouped"] = (scored, explicit, _joined(items, scored))
+    return memo["grouped"][2]
+
+
+def _joined(items: Sequence[GroupInput], scored) -> dict[str, list[str]]:
+    """`group`'s union-find over the ranked pairs."""
 
     parent = {item.id: item.id for item in items}
     label = {item.id: item.story for item in items}
