@@ -214,11 +214,12 @@ def json_output(path: str, data: Any) -> Output:
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     if isinstance(data, dict | str) or not isinstance(data, Iterable):
         return Output(path, (encode(data) + "\n").encode("utf-8"))
-    chunks = [b"["]
-    for position, item in enumerate(data):
-        chunks.append((b"," if position else b"") + encode(item).encode("utf-8"))
-    chunks.append(b"]\n")
-    return Output(path, b"".join(chunks))
+    return Output(path, _array([encode(item).encode("utf-8") for item in data]))
+
+
+def _array(encoded: list[bytes]) -> bytes:
+    """A JSON array of encoded items, and a newline."""
+    return b"[" + b",".join(encoded) + b"]\n"
 
 
 class OutputMemo:
@@ -250,10 +251,10 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     last = memo.published.get(path) if memo is not None else None
     kept: dict[str, tuple[Any, bytes]] = {}
-    chunks = [b"["]
+    encoded: list[bytes] = []
     same = last is not None
     other_bytes = False  # a row that was in the published file has other bytes now
-    for position, (name, inputs, make) in enumerate(rows):
+    for name, inputs, make in rows:
         earlier = last.get(name) if last is not None else None
         if earlier is not None and earlier[0] == inputs:
             data = earlier[1]
@@ -262,16 +263,14 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
             other_bytes = other_bytes or (earlier is not None and data != earlier[1])
         if memo is not None:
             kept[name] = (inputs, data)
-        chunks.append((b"," if position else b"") + data)
-    chunks.append(b"]\n")
-    if memo is None:
-        return Output(path, b"".join(chunks))
-    memo.pending[path] = kept
+        encoded.append(data)
+    if memo is not None:
+        memo.pending[path] = kept
     same_rows = last is not None and list(kept) == list(last)
     if same and same_rows:
         return Output(path, b"", kept=True)
     # The same rows in the same order, one with other bytes: the file's bytes differ.
-    return Output(path, b"".join(chunks), differs=same_rows and other_bytes)
+    return Output(path, _array(encoded), differs=same_rows and other_bytes)
 
 
 # Views ---------------------------------------------------------------------------------
