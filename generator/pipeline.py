@@ -178,7 +178,7 @@ def _memo_map(cache, workers: Workers, context: str, recent: dict | None = None)
         missing: list[tuple[int, str | None]] = []
         for position, item in enumerate(items):
             last = earlier.get(ident(item))
-            if last is not None and last[0] == context and last[1] == item:
+            if last is not None and last[0] == context and (last[1] is item or last[1] == item):
                 results[position] = last[2]
                 continue
             if cache is None:

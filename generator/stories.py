@@ -122,6 +122,26 @@ def link(
     memo = {} if memo is None else memo
     items = _group_inputs(articles, story_ids, sentences, memo)
     grouped = group(items, entity_sets, memo)
+    # The same groups (group's very dict), articles, story files and config: the same stories.
+    key = (grouped, tuple(articles), tuple(story_docs), config)
+    last = memo.get("stories")
+    if last is not None and last[0][0] is grouped and last[0][1:] == key[1:]:
+        stories, found = last[1]
+    else:
+        stories, found = _stories(grouped, articles, story_docs, md)
+        memo["stories"] = (key, (stories, found))
+    problems.extend(found)
+
+    inputs = _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo)
+    found_comparisons = mapper("compare", _compare, inputs, _story_id)
+    comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
+    return tuple(stories), comparisons, problems
+
+
+def _stories(grouped, articles, story_docs, md) -> tuple[list[Story], list[Diagnostic]]:
+    """The stories of `group`'s groups, named and titled, newest first; and the warnings
+    about story files."""
+    problems: list[Diagnostic] = []
     by_id = {a.id: a for a in articles}
     taken = {key for key in grouped if not key.startswith("\0")}
     docs = {doc.id: doc for doc in story_docs}
@@ -172,11 +192,7 @@ def link(
     stories.sort(
         key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
     )
-
-    inputs = _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo)
-    found_comparisons = mapper("compare", _compare, inputs, _story_id)
-    comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
-    return tuple(stories), comparisons, problems
+    return stories, problems
 
 
 def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput]:

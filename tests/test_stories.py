@@ -299,8 +299,8 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     articles = tmp_path / "content" / "articles"
     memory = Memory()
 
-    def check(body: str) -> set[frozenset[str]]:
-        write(articles, "other.md", article("wire report", "Wire", "2023-09-13", body.lower()))
+    def check(body: str, source: str = "Wire") -> set[frozenset[str]]:
+        write(articles, "other.md", article("wire report", source, "2023-09-13", body.lower()))
         kept, _renderer, _timings = link_site(read_config(tmp_path), memory=memory)
         fresh, _renderer, _timings = link_site(read_config(tmp_path))
         assert kept.stories == fresh.stories
@@ -313,6 +313,12 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     assert check(text) == {frozenset({REUTERS, DAWN, "other"})}
     # A paragraph only one outlet has: the same story, another comparison.
     assert check(text + FOOTBALL) == {frozenset({REUTERS, DAWN, "other"})}
+    # Another outlet name: the same groups, the articles in another order.
+    assert check(text + FOOTBALL, source="AAA Wire") == {frozenset({REUTERS, DAWN, "other"})}
+    # A story file titles the story: the same groups, another title.
+    (site, *_rest) = link_site(read_config(tmp_path), memory=memory)
+    write(tmp_path / "content" / "stories", f"{site.stories[0].id}.md", "---\ntitle: Titled\n---\n")
+    assert check(text + FOOTBALL, source="AAA Wire") == {frozenset({REUTERS, DAWN, "other"})}
     # ... and it leaves again.
     assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
 
