@@ -193,16 +193,19 @@ class _Scoring:
             article_keys.extend(shared[:limit])
         return article_keys
 
+    # Sums over sets use math.fsum: a set's order depends on the hash seed and on how the
+    # set was made, and an ordinary float sum on the order (DESIGN.md convention 11).
     def _total(self, a: str) -> tuple[float, float]:
         weight = self.weight
-        return sum(weight[f] for f in self.entities[a]), sum(weight[f] for f in self.texts[a])
+        entities, texts = self.entities[a], self.texts[a]
+        return math.fsum(weight[f] for f in entities), math.fsum(weight[f] for f in texts)
 
     def _score(self, a: str, b: str) -> float:
         score = 0.0
         for index, sets in enumerate((self.entities, self.texts)):
             norm = math.sqrt(self.totals[a][index] * self.totals[b][index])
             if norm > 0:
-                score += sum(self.weight[f] for f in sets[a] & sets[b]) / norm
+                score += math.fsum(self.weight[f] for f in sets[a] & sets[b]) / norm
         return score
 
     def ranked(self, minimum: float) -> list[tuple[float, str, str]]:
