@@ -182,7 +182,10 @@ class Listing:
     content: Path
     paths: dict[str, tuple[tuple[Path, str], ...]]  # (path, its name in `rel` form)
     problems: tuple[Diagnostic, ...]
-    plain: bool
+
+    @cached_property
+    def plain(self) -> bool:  # asked only by `digest serve`: a full build never walks twice
+        return not self.problems and _no_links(self.content)
 
     def still_valid(self, content: Path, changed: set[str]) -> bool:
         """No file was added, removed or replaced by something else, judged by the paths
@@ -210,8 +213,7 @@ def list_content(config: config_mod.Config) -> Listing:
         found, found_problems = markdown_files(config.content_path / kind, config.root)
         paths[kind] = tuple((path, rel(path, config.root)) for path in found)
         problems.extend(found_problems)
-    plain = not problems and _no_links(config.content_path)
-    return Listing(config.content_path, paths, tuple(problems), plain)
+    return Listing(config.content_path, paths, tuple(problems))
 
 
 def _no_links(folder: Path) -> bool:

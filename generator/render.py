@@ -187,7 +187,7 @@ class Renderer:
         path = output_file(site_path)
         memo.pending[path] = inputs
         if path in memo.published and memo.published[path] == inputs:
-            return Output(path, b"", kept=True)
+            return self.kept(site_path)
         return self.page(site_path, template, **context)
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
