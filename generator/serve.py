@@ -287,7 +287,6 @@ class DevServer:
         self.state = State(self.config.output_path, self.config.base_path)
         self.memory = incremental.Memory()  # what one rebuild leaves for the next
         self.last_full = True
-        self.collect_when_idle = False  # see settle_memory
 
     def _config_or_default(self) -> tuple[Config, list[Diagnostic]]:
         try:
@@ -310,23 +309,12 @@ class DevServer:
         rebuild it fell in (5 s at 10,000 articles). So after each rebuild its own new
         objects are collected (quick: the frozen ones are not looked at) and the rest are
         frozen. Old objects an edit replaces are freed by their reference counts; cyclic
-        garbage among frozen ones would be kept, so after a full build everything is
-        unfrozen and collected once: not at once (5 s at 10,000 articles, which the first
-        edit and the browser's reload would wait for) but when the server is idle
-        (`when_idle`); until then the full build's objects are frozen as they are."""
+        garbage among frozen ones would be kept, so after a full build (slow anyway)
+        everything is unfrozen and collected once."""
         if self.last_full:
-            self.collect_when_idle = True
-        else:
-            gc.collect()
-        gc.freeze()
-
-    def when_idle(self) -> None:
-        """No change for a while: collect everything, if a full build left that to now."""
-        if self.collect_when_idle:
-            self.collect_when_idle = False
             gc.unfreeze()
-            gc.collect()
-            gc.freeze()
+        gc.collect()
+        gc.freeze()
 
     def rebuild(self, changed: set[str] | None = None) -> None:
         from generator.ingest import ingest
@@ -442,7 +430,6 @@ def run(
             if stop.is_set():
                 break
             if not changed:
-                dev.when_idle()
                 continue
             # New folders are watched before the build reads them (see Watcher.update).
             new_count = watcher.update(dev.current_config(), changed)

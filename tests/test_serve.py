@@ -272,34 +272,3 @@ def test_a_changed_seed_is_reingested_unless_hand_edited(project, bundled):
         assert "Editor addition here." in html  # the hand edit is kept
     finally:
         assert server.stop() == 0
-
-
-def test_a_full_build_leaves_collecting_everything_for_an_idle_moment(project):
-    """After a full build the dev server freezes what it made and collects it all only
-    once nothing has changed for a while, so the first edit does not wait for it."""
-    import gc
-    import weakref
-
-    from generator.load import read_config
-    from generator.serve import DevServer
-
-    write(project, "content/articles/first.md", article(title="First", body="Alpha."))
-    dev = DevServer(project, lambda: read_config(project), None, None, out=lambda _line: None)
-    try:
-        dev.rebuild()
-        assert dev.last_full and dev.collect_when_idle
-
-        class Node:
-            pass
-
-        cycle = Node()
-        cycle.itself = cycle  # garbage only a collection frees
-        alive = weakref.ref(cycle)
-        del cycle
-        dev.settle_memory()  # as after a full build: frozen, not collected
-        gc.collect()
-        assert alive() is not None
-        dev.when_idle()
-        assert alive() is None and not dev.collect_when_idle
-    finally:
-        gc.unfreeze()
