@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.load import Listing
-from generator.model import Article, Document, Site
+from generator.model import Article, Document, Site, same
 from generator.pages_quotes import quotes_by_speaker
 from generator.render import EVERY, OutputMemo
 from generator.story_views import story_of
@@ -171,16 +171,11 @@ def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
         ):
             moved.add(article.id)
             changed.add(article.id)
-        elif not _same(earlier, article) or not _same(
+        elif not same(earlier, article) or not same(
             old.parsed.get(article.id), new.parsed[article.id]
         ):
             changed.add(article.id)
     return changed, moved
-
-
-def _same(old: Any, new: Any) -> bool:
-    """Equal; the same object (kept from the last build) is not compared field by field."""
-    return old is new or old == new
 
 
 def _ids_in(site: Site, article_id: str) -> frozenset[str]:
@@ -218,8 +213,8 @@ def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[s
     changed_stories = set()
     for story in new.stories:
         if (
-            not _same(old_stories.get(story.id), story)
-            or not _same(old.comparisons.get(story.id), new.comparisons.get(story.id))
+            not same(old_stories.get(story.id), story)
+            or not same(old.comparisons.get(story.id), new.comparisons.get(story.id))
             or not moved.isdisjoint(story.articles)
         ):
             changed_stories.add(story.id)
@@ -235,7 +230,7 @@ def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, 
         story = stories_new.get(article.id)
         if (
             article.id not in changed
-            and _same(stories_old.get(article.id), story)
+            and same(stories_old.get(article.id), story)
             and (story is None or story.id not in changed_stories)
             and same_notes(ARTICLE, article.id)
         ):
@@ -261,7 +256,7 @@ def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None
             (new.entities.mentions.get(key), new.entities.discovered.get(key)),
         )
         said = said_old.get(key, []), said_new.get(key, [])
-        if not _same(before.get(key), entity) or mentions[0] != mentions[1] or said[0] != said[1]:
+        if not same(before.get(key), entity) or mentions[0] != mentions[1] or said[0] != said[1]:
             continue
         if moved:  # what the page shows of the articles it lists
             articles = {m.article for group in mentions[1] for m in group or ()}
@@ -280,7 +275,7 @@ def _clean_quotes(old: Site, new: Site, moved, clean: set) -> None:
         return
     old_quotes = {q.id: q for q in old.quotes}
     for quote in new.quotes:
-        if _same(old_quotes.get(quote.id), quote) and (
+        if same(old_quotes.get(quote.id), quote) and (
             not moved or moved.isdisjoint(a.article for a in quote.appearances)
         ):
             clean.add((QUOTE, quote.id))

@@ -165,3 +165,9 @@ class Output:
 # everything it reads that can change between two builds with the same config and theme
 # (`render.json_rows` keeps a row's bytes while its inputs are equal).
 Row = tuple[str, Any, Callable[[], Any]]
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal. Results `digest serve` keeps are mostly the very same objects in the next
+    build, and those are not compared field by field."""
+    return old is new or old == new

@@ -25,7 +25,7 @@ from generator import stories as stories_mod
 from generator.buildlock import build_lock
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
-from generator.model import Article, Output, Parsed, Site
+from generator.model import Article, Output, Parsed, Site, same
 from generator.notes_markup import notes_plugin
 from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
@@ -178,7 +178,7 @@ def _memo_map(cache, workers: Workers, context: str, recent: dict | None = None)
         missing: list[tuple[int, str | None]] = []
         for position, item in enumerate(items):
             last = earlier.get(ident(item))
-            if last is not None and last[0] == context and (last[1] is item or last[1] == item):
+            if last is not None and last[0] == context and same(last[1], item):
                 results[position] = last[2]
                 continue
             if cache is None:

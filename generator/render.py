@@ -18,7 +18,7 @@ from markupsafe import Markup
 from generator import metadata, story_views
 from generator.config import Config
 from generator.errors import DigestError, error
-from generator.model import Article, Output, Row, Site
+from generator.model import Article, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
@@ -118,7 +118,7 @@ class Renderer:
             return make()
         table = self.views.setdefault(name, {})
         last = table.get(key)
-        if last is not None and (last[0] is inputs or last[0] == inputs):
+        if last is not None and same(last[0], inputs):
             return last[1]
         value = make()
         table[key] = (inputs, value)

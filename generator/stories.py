@@ -21,7 +21,7 @@ from generator.articles import SLUG_RE
 from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.grouping import GroupInput, group
-from generator.model import Article, Document
+from generator.model import Article, Document, same
 from generator.sentences import (
     Sentence,
     article_sentences,
@@ -123,13 +123,13 @@ def link(
     items = _group_inputs(articles, story_ids, sentences, memo)
     grouped = group(items, entity_sets, memo)
     # The same groups (group's very dict), articles, story files and config: the same stories.
-    key = (grouped, tuple(articles), tuple(story_docs), config)
+    read = (tuple(articles), tuple(story_docs), config)
     last = memo.get("stories")
-    if last is not None and last[0][0] is grouped and last[0][1:] == key[1:]:
-        stories, found = last[1]
+    if last is not None and last[0] is grouped and last[1] == read:
+        stories, found = last[2]
     else:
         stories, found = _stories(grouped, articles, story_docs, md)
-        memo["stories"] = (key, (stories, found))
+        memo["stories"] = (grouped, read, (stories, found))
     problems.extend(found)
 
     inputs = _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo)
@@ -246,7 +246,7 @@ def _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, m
 
 def _same_parts(old: tuple, new: tuple) -> bool:
     return len(old) == len(new) and all(
-        x is y or x == y for a, b in zip(old, new, strict=True) for x, y in zip(a, b, strict=True)
+        same(x, y) for a, b in zip(old, new, strict=True) for x, y in zip(a, b, strict=True)
     )
 
 
