@@ -59,13 +59,34 @@ def _rel(path: str | None, root: Path) -> str:
         return path
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2's environment with a quicker `item.key` for views, which are plain dicts.
+
+    Jinja tries `getattr(item, "key")` first and falls back to `item["key"]`; on a dict
+    the first always fails for a name that is not a dict method, and raising and catching
+    that AttributeError was a quarter of the render stage (cProfile). For exactly those
+    names this goes to the key first: the same answer, without the exception.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
     def __init__(self, config: Config):
         self.config = config
         self.urls = Urls.from_config(config)
         self.dirs = theme_dirs(config)
         loader = jinja2.FileSystemLoader([str(d / "templates") for d in self.dirs])
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=loader,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -218,8 +239,14 @@ def json_output(path: str, data: Any) -> Output:
 
 
 def _array(encoded: list[bytes]) -> bytes:
-    """A JSON array of encoded items, and a newline."""
-    return b"[" + b",".join(encoded) + b"]\n"
+    """A JSON array of encoded items, and a newline, copied once: `b"[" + b",".join(...)`
+    copied the whole array twice more (stories.json is 200 MB at 10,000 articles)."""
+    if not encoded:
+        return b"[]\n"
+    parts = [b","] * (2 * len(encoded) + 1)
+    parts[1::2] = encoded
+    parts[0], parts[-1] = b"[", b"]\n"
+    return b"".join(parts)
 
 
 class OutputMemo:
