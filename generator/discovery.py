@@ -108,9 +108,15 @@ def _sentence_initial(text: str, start: int) -> bool:
     return before[-1] in _SENTENCE_START
 
 
-def find_names(text: str, covered: list[tuple[int, int]], lower_words: set[str]) -> list[Found]:
-    """Names in `text` outside the `covered` spans (registry matches), in order."""
-    toks = tokens(text)
+def find_names(
+    text: str,
+    covered: list[tuple[int, int]],
+    lower_words: set[str],
+    toks: list[tuple[int, int, str]] | None = None,
+) -> list[Found]:
+    """Names in `text` outside the `covered` spans (registry matches), in order (`toks`:
+    its `tokens()`, when the caller has them)."""
+    toks = tokens(text) if toks is None else toks
     blocked = [False] * len(toks)
     spans = sorted(covered)
     k = 0

@@ -65,6 +65,7 @@ class _Block:
     line: int
     heading: bool
     matches: list[Match] = field(default_factory=list)
+    words: list[tuple[int, int, str]] = field(default_factory=list)  # tokens(text)
 
 
 def _collect(state: StateCore) -> list[_Block]:
@@ -195,17 +196,16 @@ def make_plugin(
         blocks = _collect(state)
         flat: list[Match] = []
         for block in blocks:
+            block.words = tokens(block.text)  # once: matching and discovery both read them
             block.matches = [
                 m
-                for m in scan(registry.trie, block.text)
+                for m in scan(registry.trie, block.text, block.words)
                 if not any(s < m.end and m.start < e for s, e in block.excluded)
             ]
             flat.extend(block.matches)
         chosen, _named = resolve(flat)
         picks = iter(chosen)
-        lower_words = {
-            t for b in blocks if not b.heading for _, _, t in tokens(b.text) if t.islower()
-        }
+        lower_words = {t for b in blocks if not b.heading for _, _, t in b.words if t.islower()}
         index = 0
         for block in blocks:
             linked_here: set[str] = set()
@@ -251,7 +251,7 @@ def make_plugin(
                 block.token.children = _wrap(block.token.children or [], wraps)
             if discover and not block.heading:
                 covered = [(m.start, m.end) for m in block.matches] + block.excluded
-                for found in discovery.find_names(block.text, covered, lower_words):
+                for found in discovery.find_names(block.text, covered, lower_words, block.words):
                     sentence, offset = _context(block.text, found.start, found.end)
                     results.candidates.append(
                         NameCandidate(

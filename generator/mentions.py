@@ -32,7 +32,9 @@ def normalise(token: str) -> str:
 
 def tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised token) of every word and punctuation mark."""
-    return [(m.start(), m.end(), normalise(m.group())) for m in _TOKEN.finditer(text)]
+    # Normalising maps one character to one, so the whole text is normalised once and
+    # the offsets still point into `text`.
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(normalise(text))]
 
 
 def surface_key(text: str) -> tuple[str, ...]:
@@ -103,9 +105,10 @@ class Match(NamedTuple):  # a tuple: made once per match, so cheap to build
         return self.terminal.surfaces
 
 
-def scan(trie: Trie, text: str) -> list[Match]:
-    """Leftmost-longest matches of the trie's surfaces in `text`, in order."""
-    toks = tokens(text)
+def scan(trie: Trie, text: str, toks: list[tuple[int, int, str]] | None = None) -> list[Match]:
+    """Leftmost-longest matches of the trie's surfaces in `text`, in order (`toks`: its
+    `tokens()`, when the caller has them)."""
+    toks = tokens(text) if toks is None else toks
     root = trie.root
     found: list[Match] = []
     n = len(toks)
