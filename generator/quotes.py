@@ -37,6 +37,8 @@ FUNCTION_WORDS = words(
     will would but than into over about against during after before than which who
     while"""
 )
+_DOUBLE_MARKS = re.compile("[" + re.escape(OPENERS + CLOSERS + '"') + "]")
+_SINGLE_MARKS = re.compile("[‘’']")
 ELISIONS = re.compile(r"(?:em|n|til|cause|tis|twas|\d\ds)\b", re.IGNORECASE)
 
 
@@ -136,7 +138,8 @@ def double_spans(text: str) -> list[tuple[int, int | None]]:
     """(open, close) of every double-quoted span; close None if it runs past the end."""
     spans: list[tuple[int, int | None]] = []
     inside: int | None = None
-    for i, ch in enumerate(text):
+    for mark in _DOUBLE_MARKS.finditer(text):  # no other character opens or closes
+        i, ch = mark.start(), mark.group()
         if inside is None:
             if (ch in OPENERS or ch in '"”') and _opens(text, i):
                 inside = i
@@ -152,7 +155,8 @@ def single_spans(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int
     """Single-quoted spans outside `taken`; apostrophes and elisions are not marks."""
     spans: list[tuple[int, int]] = []
     inside: int | None = None
-    for i, ch in enumerate(text):
+    for mark in _SINGLE_MARKS.finditer(text):  # no other character opens or closes
+        i, ch = mark.start(), mark.group()
         if any(s <= i < e for s, e in taken):
             continue
         if inside is None:

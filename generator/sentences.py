@@ -122,6 +122,11 @@ def tokens(text: str) -> list[Word]:
     ]
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each of `tokens(text)`, without their comparison forms."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
 def content_stems(text: str) -> frozenset[str]:
     """Stems of the words that carry meaning (no stopwords); what similarity compares."""
     norms = (normal_word(w) for w in _TOKEN.findall(text))

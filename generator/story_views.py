@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from generator.compare import Comparison, Unit
 from generator.model import Article, Row, Site
-from generator.sentences import tokens
+from generator.sentences import word_spans
 from generator.stories import Story
 from generator.urls import Urls
 
@@ -90,6 +90,8 @@ def _segments(text: str, changed: set[int]) -> list[dict[str, Any]]:
     A changed run starts at its first word and ends at its last, so the spaces and
     punctuation around it stay unmarked.
     """
+    if not changed:  # the runs below would join into the one unchanged text
+        return [{"text": text, "changed": False}]
     segments: list[dict[str, Any]] = []
 
     def add(piece: str, flag: bool) -> None:
@@ -102,12 +104,11 @@ def _segments(text: str, changed: set[int]) -> list[dict[str, Any]]:
 
     end = 0
     previous_changed = False
-    for index, word in enumerate(tokens(text)):
+    for index, (start, stop) in enumerate(word_spans(text)):
         flag = index in changed
-        gap = text[end : word.start]
-        add(gap, flag and previous_changed)
-        add(word.text, flag)
-        end, previous_changed = word.end, flag
+        add(text[end:start], flag and previous_changed)
+        add(text[start:stop], flag)
+        end, previous_changed = stop, flag
     add(text[end:], False)
     return segments or [{"text": text, "changed": False}]
 

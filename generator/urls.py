@@ -7,6 +7,7 @@ path" is relative to the site root with no leading slash; `href` prefixes the ba
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -38,8 +39,7 @@ class Urls:
     @staticmethod
     def path(kind: str, key: str = "") -> str:
         """The site path of a page: `url_for`'s first half."""
-        # Most keys are slugs, which quoting leaves as they are: skip it for them.
-        return SECTIONS[kind].format(key if _SLUG.fullmatch(key) else quote(key, safe=""))
+        return _site_path(kind, key)
 
     def href(self, site_path: str, fragment: str = "") -> str:
         """Root-relative URL with the base path: what goes into `href`/`src`."""
@@ -54,6 +54,12 @@ class Urls:
         if self.absolute_base:
             return self.absolute_base + site_path.lstrip("/")
         return self.href(site_path)
+
+
+@functools.cache  # pages are linked many times, and serve asks again on every rebuild
+def _site_path(kind: str, key: str) -> str:
+    # Most keys are slugs, which quoting leaves as they are: skip it for them.
+    return SECTIONS[kind].format(key if _SLUG.fullmatch(key) else quote(key, safe=""))
 
 
 def output_file(site_path: str) -> str:
