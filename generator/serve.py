@@ -310,10 +310,18 @@ class DevServer:
         objects are collected (quick: the frozen ones are not looked at) and the rest are
         frozen. Old objects an edit replaces are freed by their reference counts; cyclic
         garbage among frozen ones would be kept, so after a full build (slow anyway)
-        everything is unfrozen and collected once."""
-        if self.last_full:
-            gc.unfreeze()
-        gc.collect()
+        everything is unfrozen and collected once.
+
+        The first build has nothing frozen and no older digest to free, and Python's own
+        collections ran all through it: only its young objects are collected. A full
+        collection there found no garbage at 1,000 articles and cost 5.1 s at 10,000,
+        during which the server could answer nothing and a first edit waited."""
+        if not gc.get_freeze_count():
+            gc.collect(1)
+        else:
+            if self.last_full:
+                gc.unfreeze()
+            gc.collect()
         gc.freeze()
 
     def rebuild(self, changed: set[str] | None = None) -> None:
