@@ -87,6 +87,18 @@ def _wait_for(pages: list[Path], marker: str, limit: float) -> bool:
     return False
 
 
+def _wait_gone(page: Path, marker: str, limit: float) -> bool:
+    """Poll `page` until it no longer contains `marker` (an edit was undone)."""
+    deadline = time.monotonic() + limit
+    needle = marker.encode("utf-8")
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError):
+            if needle not in page.read_bytes():
+                return True
+        time.sleep(POLL)
+    return False
+
+
 def _page(site: Path, kind: str, key: str) -> Path:
     try:
         from generator.urls import Urls, output_file
@@ -178,6 +190,10 @@ def measure(
             samples.append(sample)
         result["article"] = _stats(samples) if samples else {"status": "n/a (edit not seen)"}
         article.write_text(originals[article], encoding="utf-8")
+        # Wait for the rebuild that undoes the last edit: it writes only when it ends, so
+        # `_settled` alone can pass before it and count its files in the first note edit.
+        if samples:
+            _wait_gone(article_page, f"Benchmark edit {edits} of the article.", TIMEOUT)
         if note is None:
             result["note"] = {"status": "n/a (no note in the corpus)"}
             return result
