@@ -50,7 +50,7 @@ TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tok:
     """A word, a punctuation mark, or (quote >= 0) a whole quote, in one text block."""
 

@@ -43,7 +43,7 @@ COMMON_MIN = 12  # a stem in more sentences than this, and than
 COMMON_SHARE = 8  # one in this many sentences, is not used to find candidate pairs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Part:
     """One outlet's version of a unit: one or more consecutive sentences."""
 
@@ -53,7 +53,7 @@ class Part:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     index: int
     kind: str  # "same", "variant" or "only"
@@ -72,14 +72,14 @@ class Unit:
         return tuple(p.article for p in self.parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
     kind: str  # one of diffs.KINDS
     unit: int
     texts: dict[str, str]  # article id -> the passage as that outlet has it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """An entity or a quotation and the outlets that carry it."""
 
@@ -88,7 +88,7 @@ class Coverage:
     articles: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OnlyIn:
     article: str
     units: tuple[int, ...]
@@ -96,7 +96,7 @@ class OnlyIn:
     quotes: tuple[Coverage, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     story: str
     articles: tuple[str, ...]  # outlet order: the first is the base of every diff

@@ -37,7 +37,7 @@ KINDS = ("number", "modality", "actor", "attribution", "paraphrase", "wording")
 CONTEXT_WORDS = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One step of a word diff: `tag` is equal, insert, delete or replace.
 
@@ -54,7 +54,7 @@ class Op:
     b: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Difference:
     """A fact-changing difference between two texts, with a little context each side."""
 

@@ -41,7 +41,7 @@ def surface_key(text: str) -> tuple[str, ...]:
     return tuple(t for _, _, t in tokens(text))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Surface:
     entity: str
     kind: str  # NAME, ALIAS, SHORT or ADJECTIVE
@@ -207,7 +207,7 @@ def sentence_at(text: str, start: int, end: int) -> tuple[str, int]:
     return stripped.rstrip(), offset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """One mention of a registered entity in one article (a stable, exported record)."""
 
@@ -222,7 +222,7 @@ class Mention:
     index: int  # its order in the article, from 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameCandidate:
     """A capitalised name no registry entry matched (see `discovery`)."""
 

@@ -60,14 +60,14 @@ class Article:
         return (-(self.date.toordinal() if self.date else 0), self.title.lower(), self.id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     level: int
     text: str
     anchor: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parsed:
     """What parsing one article's Markdown yields (cached by content hash)."""
 
@@ -83,7 +83,7 @@ class Parsed:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuoteAppearance:
     """One quote in one article (see quote_index.py)."""
 
@@ -96,7 +96,7 @@ class QuoteAppearance:
     speaker_name: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     """A quote with every article that carries it (merged across outlets)."""
 

@@ -53,7 +53,7 @@ class Block:
     segments: list[tuple[int, int, int]] = field(default_factory=list)  # start, end, child
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     """The part of a quote inside one block: marks at `open`/`close` (close None: goes on)."""
 
@@ -67,7 +67,7 @@ class Piece:
         return self.open + 1, end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleQuote:
     """One quote as it appears in one article."""
 

@@ -80,7 +80,7 @@ class Word(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence of an article, with the paragraph (`#p-N`) it comes from."""
 

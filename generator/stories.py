@@ -37,7 +37,7 @@ Mapper = Callable[[str, Callable[[Any], Any], Sequence[Any], Callable[[Any], str
 STORY_FIELDS = {"title"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Story:
     id: str
     title: str
