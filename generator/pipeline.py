@@ -397,7 +397,8 @@ def _give_memory_back() -> None:
     """Free what was let go and return it to the system (glibc keeps freed memory for
     the process unless asked: `malloc_trim`; elsewhere the collection is all)."""
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not glibc
+    # AttributeError: a C library without malloc_trim; TypeError: no CDLL(None) (Windows)
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)
 
 
