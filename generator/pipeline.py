@@ -467,10 +467,10 @@ def build(
                 files, sitemap = render_into(writer, site, renderer, workers, cache)
                 timings["render"] = time.perf_counter() - start
                 if search_index and config.search:
+                    start = time.perf_counter()
                     if memory is None:  # nothing needs the digest any more
                         site = renderer = None
                         _give_memory_back()
-                    start = time.perf_counter()
                     indexed, problems = search.build_index(writer.staged_site())
                     diagnostics.extend(problems)
                     timings["search"] = time.perf_counter() - start
