@@ -93,6 +93,10 @@ TOY_SERVE = """
     from generator.pipeline import build
 
     root = Path(sys.argv[1])
+    # Optional: a log of the edited files each rebuild saw, and a delay before each
+    # rebuild (a slow rebuild: it writes nothing until it ends).
+    log = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     def snap():
         return {p: p.stat().st_mtime_ns for p in (root / "content").rglob("*.md")}
     build(read_config(root))
@@ -100,8 +104,16 @@ TOY_SERVE = """
     while True:
         time.sleep(0.01)
         if snap() != last:
+            time.sleep(delay)
             last = snap()
+            edited = sorted(
+                p.name for p in (root / "content").rglob("*.md")
+                if "Benchmark edit" in p.read_text() or "revision" in p.read_text()
+            )
             build(read_config(root))
+            if log is not None:
+                with open(log, "a") as out:
+                    out.write(",".join(edited) + "\\n")
 """
 
 
@@ -124,31 +136,6 @@ def test_serve_probe_sees_each_edit_and_restores_the_file(project, tmp_path):
     assert article.read_text() == original
 
 
-SLOW_TOY_SERVE = """
-    import sys, time
-    from pathlib import Path
-    from generator.load import read_config
-    from generator.pipeline import build
-    root, log = Path(sys.argv[1]), Path(sys.argv[2])
-    def snap():
-        return {p: p.stat().st_mtime_ns for p in (root / "content").rglob("*.md")}
-    build(read_config(root))
-    last = snap()
-    while True:
-        time.sleep(0.01)
-        if snap() != last:
-            time.sleep(1.0)  # a slow rebuild: it writes nothing until it ends
-            last = snap()
-            edited = sorted(
-                p.name for p in (root / "content").rglob("*.md")
-                if "Benchmark edit" in p.read_text() or "revision" in p.read_text()
-            )
-            build(read_config(root))
-            with open(log, "a") as out:
-                out.write(",".join(edited) + "\\n")
-"""
-
-
 def test_serve_probe_lets_the_undo_of_the_article_land_before_the_note_edits(project, tmp_path):
     """Undoing the article edit is a rebuild too, and it writes only when it ends: the
     first note edit must not start before it (it would be timed together with it)."""
@@ -160,9 +147,9 @@ def test_serve_probe_lets_the_undo_of_the_article_land_before_the_note_edits(pro
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text("---\ntarget: one\nanchor: First paragraph.\n---\n\nEditor's note here.\n")
     toy = tmp_path / "slow_serve.py"
-    toy.write_text(textwrap.dedent(SLOW_TOY_SERVE))
+    toy.write_text(textwrap.dedent(TOY_SERVE))
     log = tmp_path / "builds.log"
-    command = [sys.executable, str(toy), str(project), str(log)]
+    command = [sys.executable, str(toy), str(project), str(log), "1.0"]
     result = serve_edit.measure(project, 1, article, note, tmp_path / "serve.log", command)
     assert len(result["article"]["samples"]) == 1
     assert len(result["note"]["samples"]) == 1
