@@ -182,6 +182,7 @@ class _Scoring:
             pair: self._score(*pair) for pair in _candidates(self.keys, features, ordinal)
         }
         self._ranked: dict[float, list[tuple[float, str, str]]] = {}  # by minimum
+        self._pairs_of: dict[str, set[tuple[str, str]]] | None = None  # see `update`
         self.by_day = sorted((day, a) for a, day in ordinal.items())
         self.days = [day for day, _a in self.by_day]
 
@@ -254,11 +255,17 @@ class _Scoring:
         touched = set(edited) | self._holders(changed, edited)
         for a in touched:
             self.keys[a], self.totals[a] = self._keys(a), self._total(a)
-        pairs = {p: s for p, s in self.pairs.items() if touched.isdisjoint(p)}
+        pairs, pairs_of = self.pairs, self._pairs_with()
+        for a in touched:  # their pairs go; the untouched keep their order
+            for pair in pairs_of.pop(a, ()):
+                if pairs.pop(pair, None) is not None:
+                    other = pair[1] if pair[0] == a else pair[0]
+                    pairs_of.get(other, set()).discard(pair)
         rescored = [(self._score(*pair), *pair) for pair in self._candidates_with(touched)]
         for score, a, b in rescored:
             pairs[(a, b)] = score
-        self.pairs = pairs
+            pairs_of.setdefault(a, set()).add((a, b))
+            pairs_of.setdefault(b, set()).add((a, b))
         # Each ranking kept: the untouched pairs in their order, merged with the rescored.
         rescored.sort(key=_rank)
         self._ranked = {
@@ -272,6 +279,17 @@ class _Scoring:
             for minimum, found in self._ranked.items()
         }
         return self
+
+    def _pairs_with(self) -> dict[str, set[tuple[str, str]]]:
+        """Each article's candidate pairs, made at the first update (a build that never
+        updates does without): an edit then drops its pairs without copying the others
+        (a copy of every pair was 56 ms of an article edit at 10,000 articles)."""
+        if self._pairs_of is None:
+            self._pairs_of = defaultdict(set)
+            for pair in self.pairs:
+                self._pairs_of[pair[0]].add(pair)
+                self._pairs_of[pair[1]].add(pair)
+        return self._pairs_of
 
     def _holders(self, changed: set[str], edited: list[str]) -> set[str]:
         """The articles that hold a changed feature. None but the edited ones can when

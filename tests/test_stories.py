@@ -287,6 +287,7 @@ def test_scores_updated_after_edits_equal_a_fresh_scoring(edits):
             fresh = pair_scores(items(), found, None, minimum)
             assert pair_scores(items(), found, memo, minimum) == fresh
             assert all(score >= minimum for score, _a, _b in fresh)
+        _same_pairs_as_fresh(memo, items(), found)
 
     check()
     for n, phrases, ids in edits:
@@ -357,6 +358,7 @@ def _edit_and_compare(edits) -> None:
             assert pair_scores(items(), found, memo, minimum) == pair_scores(
                 items(), found, None, minimum
             )
+        _same_pairs_as_fresh(memo, items(), found)
 
     check()
     for number, (n, phrases, ids, own_sentence) in enumerate(edits):
@@ -366,3 +368,11 @@ def _edit_and_compare(edits) -> None:
         else:
             texts[a], found[a] = " ".join(phrases), ids
         check()
+
+
+def _same_pairs_as_fresh(memo: dict, items, found) -> None:
+    """The kept scoring's candidate pairs and scores are a fresh scoring's: the rankings
+    above are cached by minimum, so a stale pair would show only at a new minimum."""
+    fresh: dict = {}
+    pair_scores(items, found, fresh)
+    assert memo["scoring"].pairs == fresh["scoring"].pairs
