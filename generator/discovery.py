@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.mentions import tokens
-
 MONTHS = {
     "January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday",
@@ -110,13 +108,12 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 def find_names(
     text: str,
+    toks: list[tuple[int, int, str]],
     covered: list[tuple[int, int]],
     lower_words: set[str],
-    toks: list[tuple[int, int, str]] | None = None,
 ) -> list[Found]:
-    """Names in `text` outside the `covered` spans (registry matches), in order (`toks`:
-    its `tokens()`, when the caller has them)."""
-    toks = tokens(text) if toks is None else toks
+    """Names in `text` (whose `tokens()` are `toks`) outside the `covered` spans (registry
+    matches), in order."""
     blocked = [False] * len(toks)
     spans = sorted(covered)
     k = 0

@@ -251,7 +251,7 @@ def make_plugin(
                 block.token.children = _wrap(block.token.children or [], wraps)
             if discover and not block.heading:
                 covered = [(m.start, m.end) for m in block.matches] + block.excluded
-                for found in discovery.find_names(block.text, covered, lower_words, block.words):
+                for found in discovery.find_names(block.text, block.words, covered, lower_words):
                     sentence, offset = _context(block.text, found.start, found.end)
                     results.candidates.append(
                         NameCandidate(

@@ -41,6 +41,9 @@ class WorkerFailed(RuntimeError):
         self.detail = detail
 
 
+_NEVER = 1 << 30  # young collections before a full one
+
+
 @contextlib.contextmanager
 def young_collections_only():
     """No full garbage collection while the block runs, only the young generations'.
@@ -57,9 +60,6 @@ def young_collections_only():
         yield
     finally:
         gc.set_threshold(*thresholds)
-
-
-_NEVER = 1 << 30  # young collections before a full one
 
 
 def available_cores() -> int:
