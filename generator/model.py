@@ -153,12 +153,26 @@ class Output:
 
     `kept`: not rendered again, the published file stays (`incremental.clean_pages`).
     `differs`: known to differ from the published file, so written without reading that
-    first (`render.json_rows`)."""
+    first (`render.json_rows`).
+    `patch`: `data` as pieces of the published file and new bytes (`render.json_rows` in
+    `digest serve`), so the writer copies the unchanged rows inside the kernel instead of
+    writing every byte again (`data/stories.json` is 200 MB at 10,000 articles)."""
 
     path: str
     data: bytes
     kept: bool = False
     differs: bool = False
+    patch: Patch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A file's new bytes made from its published version: each piece is a byte range
+    `(start, end)` of the published file or new bytes, in order. `old_size` is the size
+    of the published file the ranges refer to: the writer checks it before copying."""
+
+    old_size: int
+    pieces: tuple[tuple[int, int] | bytes, ...]
 
 
 # A row of a data file: (name, inputs, make). `make()` gives the row; `inputs` is

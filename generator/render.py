@@ -18,7 +18,7 @@ from markupsafe import Markup
 from generator import metadata, story_views
 from generator.config import Config
 from generator.errors import DigestError, error
-from generator.model import Article, Output, Row, Site, same
+from generator.model import Article, Output, Patch, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.urls import Urls, output_file
 
@@ -249,6 +249,63 @@ def _array(encoded: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
+def _patch(
+    last: dict[str, tuple[Any, bytes]], names: list[str], encoded: list[bytes]
+) -> Patch | None:
+    """The array of `encoded` rows (named `names`) as pieces of the published array of
+    `last`'s rows where a row's bytes are unchanged; None when no row is."""
+    offsets: dict[str, int] = {}
+    position = 1  # after "["
+    for name, (_, data) in last.items():
+        offsets[name] = position
+        position += len(data) + 1  # the row and the "," or "]" after it
+    old_size = position + 1  # and the final newline
+    pieces: list = []
+    copied = False
+
+    def add(piece: tuple[int, int] | bytes) -> None:
+        last_piece = pieces[-1] if pieces else None
+        # A range that goes on where the last one ended extends it.
+        if isinstance(piece, tuple) and isinstance(last_piece, tuple) and last_piece[1] == piece[0]:
+            pieces[-1] = (last_piece[0], piece[1])
+        else:
+            pieces.append(piece)
+
+    for index, (name, data) in enumerate(zip(names, encoded, strict=True)):
+        start = offsets.get(name)
+        if start is None or last[name][1] != data:
+            add(b"," if index else b"[")
+            add(data)
+            continue
+        copied = True
+        if (index == 0) == (start == 1):  # the byte before it there is the one wanted here
+            add((start - 1, start + len(data)))
+        else:
+            add(b"," if index else b"[")
+            add((start, start + len(data)))
+    if not copied:
+        return None
+    add((old_size - 2, old_size))  # "]\n"
+    return Patch(old_size, _joined_bytes(pieces))
+
+
+def _joined_bytes(pieces: list) -> tuple:
+    """`pieces` with each run of new bytes joined into one."""
+    out: list = []
+    run: list[bytes] = []
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            run.append(piece)
+            continue
+        if run:
+            out.append(b"".join(run))
+            run = []
+        out.append(piece)
+    if run:
+        out.append(b"".join(run))
+    return tuple(out)
+
+
 class OutputMemo:
     """What `digest serve` keeps of outputs between rebuilds with the same config and
     theme, by output path: a data file's rows (`json_rows`: each row's name -> (inputs,
@@ -278,6 +335,7 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     last = memo.published.get(path) if memo is not None else None
     kept: dict[str, tuple[Any, bytes]] = {}
+    names: list[str] = []
     encoded: list[bytes] = []
     same = last is not None
     other_bytes = False  # a row that was in the published file has other bytes now
@@ -290,6 +348,7 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
             other_bytes = other_bytes or (earlier is not None and data != earlier[1])
         if memo is not None:
             kept[name] = (inputs, data)
+        names.append(name)
         encoded.append(data)
     if memo is not None:
         memo.pending[path] = kept
@@ -297,7 +356,8 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     if same and same_rows:
         return Output(path, b"", kept=True)
     # The same rows in the same order, one with other bytes: the file's bytes differ.
-    return Output(path, _array(encoded), differs=same_rows and other_bytes)
+    patch = _patch(last, names, encoded) if last else None
+    return Output(path, _array(encoded), differs=same_rows and other_bytes, patch=patch)
 
 
 # Views ---------------------------------------------------------------------------------

@@ -33,17 +33,21 @@ import ctypes
 import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from generator.errors import DigestError, error
+from generator.model import Patch
 from generator.paths import unsafe_output_path
 
 # Files the writer never prunes: put there by other tools on purpose.
 KEEP = {".git", "pagefind"}
 
 _AT_FDCWD = -100
+# copy_file_range cannot copy between these files (or this kernel lacks it): read and write.
+_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 _RENAME_EXCHANGE = 2
 
 
@@ -211,6 +215,9 @@ class SiteWriter:
                 continue
             target = self.root.joinpath(*PurePosixPath(output.path).parts)
             try:
+                if output.patch is not None and _spliced(target, output.patch):
+                    self.changed.append(output.path)
+                    continue
                 if not output.differs and _same_bytes(target, output.data):
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -369,6 +376,60 @@ def _replace(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _spliced(target: Path, patch: Patch) -> bool:
+    """Write `patch`'s bytes to `target` atomically, copying its ranges of the published
+    file inside the kernel. False (nothing written) when `target` is not the regular file
+    of `patch.old_size` bytes the ranges refer to, or when the patch keeps it whole."""
+    if patch.pieces == ((0, patch.old_size),):
+        return False  # every byte where it was: the caller compares and keeps the file
+    try:
+        source = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # gone, or a symbolic link: written from the whole bytes instead
+    try:
+        info = os.fstat(source)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != patch.old_size:
+            return False
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb", buffering=0) as handle:
+                for piece in patch.pieces:
+                    if isinstance(piece, bytes):
+                        handle.write(piece)
+                    else:
+                        _copy_range(source, handle.fileno(), *piece)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        os.close(source)
+    return True
+
+
+def _copy_range(source: int, target: int, start: int, end: int) -> None:
+    """Append bytes `start:end` of `source` to `target` (at its current offset):
+    `copy_file_range` where the system has it, else read and write."""
+    while start < end:
+        try:
+            done = os.copy_file_range(source, target, end - start, start)
+        except (AttributeError, OSError) as exc:  # no such call here, or not between these
+            if isinstance(exc, OSError) and exc.errno not in _NO_COPY_RANGE:
+                raise
+            done = _write_all(target, os.pread(source, min(end - start, 1 << 24), start))
+        if done <= 0:
+            raise OSError(errno.EIO, "the published file got shorter while it was copied")
+        start += done
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return len(data)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
