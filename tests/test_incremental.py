@@ -22,6 +22,7 @@ from generator.cache import Cache
 from generator.errors import DigestError
 from generator.incremental import Memory
 from generator.load import read_config
+from generator.model import Output
 from generator.pipeline import build
 from generator.render import OutputMemo, json_rows
 from generator.writer import SiteWriter
@@ -289,3 +290,21 @@ def test_the_writer_splices_a_patch_into_the_published_file(tmp_path):
     writer.update([third], files)
     assert (site / "data/x.json").read_bytes() == third.data
     assert writer.changed == ["data/x.json"]
+
+
+def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
+    """A changed file takes the old one's place; a folder where a file should go is an
+    error that names it, and the folder stays where it is."""
+    site = tmp_path / "site"
+    (site / "data").mkdir(parents=True)
+    (site / "data/a.json").write_bytes(b"old\n")
+    (site / "data/b.json").mkdir()
+    (site / "data/b.json/keep.txt").write_text("mine")
+    SiteWriter(site).update([Output("data/a.json", b"new\n", differs=True)], {"data/a.json"})
+    assert (site / "data/a.json").read_bytes() == b"new\n"
+    outputs = [Output("data/a.json", b"", kept=True), Output("data/b.json", b"[]\n", differs=True)]
+    with pytest.raises(DigestError) as failure:
+        SiteWriter(site).update(outputs, frozenset({"data/a.json", "data/b.json"}))
+    assert "data/b.json" in str(failure.value)
+    assert (site / "data/b.json/keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in (site / "data").iterdir()) == ["a.json", "b.json"]
