@@ -154,9 +154,10 @@ class Output:
     `kept`: not rendered again, the published file stays (`incremental.clean_pages`).
     `differs`: known to differ from the published file, so written without reading that
     first (`render.json_rows`).
-    `patch`: `data` as pieces of the published file and new bytes (`render.json_rows` in
-    `digest serve`), so the writer copies the unchanged rows inside the kernel instead of
-    writing every byte again (`data/stories.json` is 200 MB at 10,000 articles)."""
+    `patch`: the bytes as pieces of the published file and new bytes, with `data` empty
+    (`render.json_rows` in `digest serve`'s in-place rebuilds, whose writer,
+    `SiteWriter.update`, copies the unchanged rows inside the kernel instead of writing
+    every byte again: `data/stories.json` is 200 MB at 10,000 articles)."""
 
     path: str
     data: bytes

@@ -348,6 +348,7 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
             cache.hits, cache.misses = {}, {}
         written, sitemap = [], []
         for output in render_site(site, renderer):
+            assert output.patch is None, output.path  # a patch is for `update_in_place`
             writer.write(output.path, output.data)
             written.append(output.path)
             if publish.in_sitemap(output):

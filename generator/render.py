@@ -355,9 +355,11 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
     same_rows = last is not None and list(kept) == list(last)
     if same and same_rows:
         return Output(path, b"", kept=True)
-    # The same rows in the same order, one with other bytes: the file's bytes differ.
     patch = _patch(last, names, encoded) if last else None
-    return Output(path, _array(encoded), differs=same_rows and other_bytes, patch=patch)
+    if patch is not None:  # not joined: 0.08 s for the 200 MB of data/stories.json at 10k
+        return Output(path, b"", patch=patch)
+    # The same rows in the same order, one with other bytes: the file's bytes differ.
+    return Output(path, _array(encoded), differs=same_rows and other_bytes)
 
 
 # Views ---------------------------------------------------------------------------------

@@ -193,7 +193,8 @@ class SiteWriter:
         rebuilds (`pipeline.build` with a `Memory`): every output is rendered before this
         is called, and the dev server holds requests while it runs.
 
-        `outputs` are `model.Output`s; a `kept` one must still be published (else
+        `outputs` are `model.Output`s; a `kept` one must still be published, and a
+        patched one must find the published file its patch was made from (else
         `NotPublished` is raised before anything is written: build in full instead).
         Changed files are replaced atomically; files in `previous` (the last build's
         outputs) that are no longer produced are removed. Returns the removed paths.
@@ -206,6 +207,10 @@ class SiteWriter:
                 continue
             self._target(output.path)
             if output.kept:
+                raise NotPublished(output.path)
+            if output.patch is not None and not _patchable(
+                os.path.join(root, output.path), output.patch
+            ):
                 raise NotPublished(output.path)
         for output in outputs:
             if output.path in self.written:
@@ -223,7 +228,10 @@ class SiteWriter:
                 continue
             target = self.root.joinpath(*PurePosixPath(output.path).parts)
             try:
-                if output.patch is not None and _spliced(target, output.patch):
+                if output.patch is not None:
+                    if output.patch.pieces == ((0, output.patch.old_size),):
+                        continue  # every byte where it was
+                    _splice(target, output.patch)
                     self.changed.append(output.path)
                     continue
                 if not output.differs and _same_bytes(target, output.data):
@@ -404,20 +412,27 @@ def _put_in_place(tmp: str, target: Path) -> None:
         os.replace(tmp, target)
 
 
-def _spliced(target: Path, patch: Patch) -> bool:
+def _patchable(path: str, patch: Patch) -> bool:
+    """`path` is a regular file (not a link) of the size `patch`'s ranges refer to."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == patch.old_size
+
+
+def _splice(target: Path, patch: Patch) -> None:
     """Write `patch`'s bytes to `target` atomically, copying its ranges of the published
-    file inside the kernel. False (nothing written) when `target` is not the regular file
-    of `patch.old_size` bytes the ranges refer to, or when the patch keeps it whole."""
-    if patch.pieces == ((0, patch.old_size),):
-        return False  # every byte where it was: the caller compares and keeps the file
+    file inside the kernel. `NotPublished` when that file is not the one they refer to
+    any more (checked by `update` before any write; this is for a change since)."""
     try:
         source = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        return False  # gone, or a symbolic link: written from the whole bytes instead
+        raise NotPublished(str(target)) from None
     try:
         info = os.fstat(source)
         if not stat.S_ISREG(info.st_mode) or info.st_size != patch.old_size:
-            return False
+            raise NotPublished(str(target))
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
             with os.fdopen(fd, "wb", buffering=0) as handle:
@@ -433,7 +448,6 @@ def _spliced(target: Path, patch: Patch) -> bool:
             raise
     finally:
         os.close(source)
-    return True
 
 
 def _copy_range(source: int, target: int, start: int, end: int) -> None:

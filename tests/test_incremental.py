@@ -25,7 +25,7 @@ from generator.load import read_config
 from generator.model import Output
 from generator.pipeline import build
 from generator.render import OutputMemo, json_rows
-from generator.writer import SiteWriter
+from generator.writer import NotPublished, SiteWriter
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
 TITLES = ["Summit in Vostochny", "Kim visits Putin", "Talks: <b>arms</b> & rockets", "Putin"]
@@ -195,40 +195,54 @@ def test_an_edited_article_is_rebuilt_and_the_rest_reused(project):
     assert "A note." in (project / "site/articles/one/index.html").read_text()
 
 
-def test_data_file_rows_say_when_the_file_must_differ():
-    """`json_rows` with the dev server's memo: kept as published when every row is, and
-    marked as differing (written without reading the old file) only when a row that was
-    published has other bytes now."""
+def _patched(published: bytes, patch) -> bytes:
+    assert len(published) == patch.old_size
+    return b"".join(published[p[0] : p[1]] if isinstance(p, tuple) else p for p in patch.pieces)
+
+
+def test_data_file_rows_say_what_changed():
+    """`json_rows` with the dev server's memo: kept as published when every row is; else
+    a patch of the published file that copies each row whose bytes are unchanged (and no
+    bytes of its own); else the whole bytes, marked as differing (written without reading
+    the old file) only when a row that was published has other bytes now."""
     memo = OutputMemo()
+    published = b""
 
     def build(*rows: tuple[str, str, int]):  # (name, inputs, value)
+        nonlocal published
         memo.start(full=False)
         made = [(name, inputs, lambda value=value: {"v": value}) for name, inputs, value in rows]
         output = json_rows("data/x.json", made, memo)
         memo.commit()
+        if output.patch is not None:
+            assert output.data == b""
+            published = _patched(published, output.patch)
+        elif not output.kept:
+            published = output.data
         return output
 
     first = build(("a", "1", 1), ("b", "2", 2))
     assert first.data == b'[{"v":1},{"v":2}]\n' and not first.kept and not first.differs
     assert build(("a", "1", 1), ("b", "2", 2)).kept
     changed = build(("a", "1", 1), ("b", "3", 3))
-    assert changed.data == b'[{"v":1},{"v":3}]\n' and changed.differs
-    # Other inputs, the same bytes: not known to differ.
+    assert changed.patch is not None and published == b'[{"v":1},{"v":3}]\n'
+    # Other inputs, the same bytes: the patch keeps every byte where it is.
     same_bytes = build(("a", "1", 1), ("b", "three", 3))
-    assert not same_bytes.kept and not same_bytes.differs
-    # Rows added or moved: the writer compares the bytes itself.
-    assert not build(("a", "1", 1), ("b", "4", 4), ("c", "5", 5)).differs
-    assert not build(("c", "5", 5), ("a", "1", 1), ("b", "6", 6)).differs
-
-
-def _patched(published: bytes, patch) -> bytes:
-    assert len(published) == patch.old_size
-    return b"".join(published[p[0] : p[1]] if isinstance(p, tuple) else p for p in patch.pieces)
+    assert same_bytes.patch.pieces == ((0, len(published)),)
+    # No row the same: the whole bytes, known to differ when the rows are the same ones.
+    other = build(("a", "2", 2), ("b", "4", 4))
+    assert other.patch is None and other.differs and published == b'[{"v":2},{"v":4}]\n'
+    moved = build(("c", "5", 5), ("d", "6", 6))
+    assert moved.patch is None and not moved.differs  # the writer compares the bytes itself
 
 
 ROWS = st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 3)), max_size=8).map(
     lambda rows: list(dict(rows).items())  # unique names, in a random order
 )
+
+
+def _rows(pairs: list[tuple[str, int]]) -> list:
+    return [(name, value, lambda n=name, v=value: {"n": n, "v": "é" * v}) for name, value in pairs]
 
 
 @settings(max_examples=200, deadline=None)
@@ -237,59 +251,58 @@ def test_a_data_file_patch_makes_the_new_bytes_from_the_published_file(before, a
     """Between two builds rows are edited, added, removed and moved: the patch applied
     to the published bytes gives the new file, and it copies every unchanged row."""
     memo = OutputMemo()
-
-    def rows(pairs):
-        return [
-            (name, value, lambda n=name, v=value: {"n": n, "v": "é" * v}) for name, value in pairs
-        ]
-
     memo.start(full=True)
-    published = json_rows("data/x.json", rows(before), memo).data
+    published = json_rows("data/x.json", _rows(before), memo).data
     memo.commit()
     memo.start(full=False)
-    output = json_rows("data/x.json", rows(after), memo)
+    output = json_rows("data/x.json", _rows(after), memo)
+    expected = json_rows("data/x.json", _rows(after)).data  # no memo: the whole bytes
     unchanged = set(before) & set(after)
     if output.kept:
         assert before == after
     elif not unchanged:
-        assert output.patch is None
+        assert output.patch is None and output.data == expected
     else:
-        assert _patched(published, output.patch) == output.data
+        assert _patched(published, output.patch) == expected
         new_bytes = sum(len(p) for p in output.patch.pieces if isinstance(p, bytes))
-        assert new_bytes <= len(output.data) - sum(
-            len(json_rows("r", rows([pair])).data) - 3 for pair in unchanged
-        )
+        copied = sum(len(json_rows("r", _rows([pair])).data) - 3 for pair in unchanged)
+        assert new_bytes <= len(expected) - copied
 
 
 def test_the_writer_splices_a_patch_into_the_published_file(tmp_path):
     """`SiteWriter.update` writes a patched data file from its published version, and
-    writes the whole bytes when the published file is not the one the patch refers to."""
+    writes nothing when the published file is not the one the patch refers to."""
     memo = OutputMemo()
     site = tmp_path / "site"
     (site / "data").mkdir(parents=True)
 
+    def rows(values: list[int]) -> list:
+        return [(str(i), v, lambda v=v: {"v": v, "pad": "x" * 5000}) for i, v in enumerate(values)]
+
     def publish(values: list[int]):
         memo.start(full=False)
-        rows = [(str(i), v, lambda v=v: {"v": v, "pad": "x" * 5000}) for i, v in enumerate(values)]
-        output = json_rows("data/x.json", rows, memo)
+        output = json_rows("data/x.json", rows(values), memo)
         memo.commit()
         return output
 
-    first = publish([1, 2, 3, 4])
-    (site / "data/x.json").write_bytes(first.data)
+    (site / "data/x.json").write_bytes(publish([1, 2, 3, 4]).data)
     files = frozenset({"data/x.json"})
     second = publish([1, 2, 30, 4])
     assert second.patch is not None and len(second.patch.pieces) == 3
-    assert SiteWriter(site).update([second], files) == []
-    assert (site / "data/x.json").read_bytes() == second.data
+    writer = SiteWriter(site)
+    assert writer.update([second], files) == [] and writer.changed == ["data/x.json"]
+    assert (site / "data/x.json").read_bytes() == json_rows("x", rows([1, 2, 30, 4])).data
     # Edited by hand since (another size): the patch's ranges mean nothing there.
-    (site / "data/x.json").write_bytes(b" " + second.data)
+    edited = b" " + json_rows("x", rows([1, 2, 30, 4])).data
+    (site / "data/x.json").write_bytes(edited)
     third = publish([1, 2, 300, 4])
     assert third.patch is not None
-    writer = SiteWriter(site)
-    writer.update([third], files)
-    assert (site / "data/x.json").read_bytes() == third.data
-    assert writer.changed == ["data/x.json"]
+    (site / "index.html").write_bytes(b"old")
+    page = Output("index.html", b"new", differs=True)
+    with pytest.raises(NotPublished):  # before anything is written
+        SiteWriter(site).update([page, third], files | {"index.html"})
+    assert (site / "data/x.json").read_bytes() == edited
+    assert (site / "index.html").read_bytes() == b"old"
 
 
 def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
