@@ -200,10 +200,12 @@ class SiteWriter:
         outputs) that are no longer produced are removed. Returns the removed paths.
         """
         root = os.fspath(self.root)
+        kept = [o.path for o in outputs if o.kept and o.path in previous]
+        missing = _first_missing(root, kept)  # their paths were checked when written
+        if missing is not None:
+            raise NotPublished(missing)
         for output in outputs:
-            if output.kept and output.path in previous:  # checked when it was written
-                if not os.path.isfile(os.path.join(root, output.path)):
-                    raise NotPublished(output.path)
+            if output.kept and output.path in previous:
                 continue
             self._target(output.path)
             if output.kept:
@@ -410,6 +412,28 @@ def _put_in_place(tmp: str, target: Path) -> None:
         os.unlink(tmp)  # the old file, now under the temp name
     else:
         os.replace(tmp, target)
+
+
+def _first_missing(root: str, paths: list[str]) -> str | None:
+    """The first of `paths` (inside `root`) that is not a file or a link to one. Where
+    the system can, they are looked up from `root` opened once rather than each joined
+    to it and looked up whole (25,000 kept pages per rebuild at 10,000 articles)."""
+    if os.stat not in os.supports_dir_fd:
+        return next((p for p in paths if not os.path.isfile(os.path.join(root, p))), None)
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return paths[0] if paths else None
+    try:
+        for path in paths:
+            try:
+                if not stat.S_ISREG(os.stat(path, dir_fd=fd).st_mode):
+                    return path
+            except OSError:
+                return path
+    finally:
+        os.close(fd)
+    return None
 
 
 def _patchable(path: str, patch: Patch) -> bool:
