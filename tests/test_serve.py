@@ -272,3 +272,37 @@ def test_a_changed_seed_is_reingested_unless_hand_edited(project, bundled):
         assert "Editor addition here." in html  # the hand edit is kept
     finally:
         assert server.stop() == 0
+
+
+def test_an_edit_made_while_the_first_build_renders_is_served(project):
+    """The first build runs before the file watcher starts (so that it can fork worker
+    processes): a file saved after it read the content, while it renders, still reaches
+    the served site."""
+    for i in range(120):
+        body = f"Report {i} on the talks. " * 150
+        write(project, f"content/articles/a{i:03}.md", article(title=f"Headline {i}", body=body))
+    target = write(project, "content/articles/edited.md", article(title="Before the edit"))
+    staging = project / ".site.staging"  # exists while a full build renders
+    saved = threading.Event()
+
+    def save_while_rendering() -> None:
+        deadline = time.monotonic() + 60
+        while not staging.exists():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+        edit(target, article(title="After the edit"))
+        saved.set()
+
+    thread = threading.Thread(target=save_while_rendering, daemon=True)
+    thread.start()
+    server = Served(project)
+    try:
+        thread.join(60)
+        assert saved.is_set(), "the first build never rendered into its staging folder"
+        deadline = time.monotonic() + 20
+        while "After the edit" not in server.text("articles/edited/"):
+            assert time.monotonic() < deadline, server.lines
+            time.sleep(0.05)
+    finally:
+        assert server.stop() == 0, server.errors
