@@ -122,10 +122,12 @@ def link(
     memo = {} if memo is None else memo
     items = _group_inputs(articles, story_ids, sentences, memo)
     grouped = group(items, entity_sets, memo)
-    # The same groups (group's very dict), articles, story files and config: the same stories.
-    read = (tuple(articles), tuple(story_docs), config)
+    # The same groups, story files and config, and the same of each article what naming
+    # and ordering the stories read (not its text): the same stories.
+    titles = tuple((a.id, a.date, a.source, a.title, a.title_derived) for a in articles)
+    read = (titles, tuple(story_docs), config)
     last = memo.get("stories")
-    if last is not None and last[0] is grouped and last[1] == read:
+    if last is not None and last[0] == grouped and last[1] == read:
         stories, found = last[2]
     else:
         stories, found = _stories(grouped, articles, story_docs, md)

@@ -307,8 +307,9 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     articles = tmp_path / "content" / "articles"
     memory = Memory()
 
-    def check(body: str, source: str = "Wire") -> set[frozenset[str]]:
-        write(articles, "other.md", article("wire report", source, "2023-09-13", body.lower()))
+    def check(body: str, source="Wire", date="2023-09-13", derived=False) -> set:
+        extra = {"title_derived": "true"} if derived else {}  # ingest made the title up
+        write(articles, "other.md", article("wire report", source, date, body.lower(), **extra))
         kept, _renderer, _timings = link_site(read_config(tmp_path), memory=memory)
         fresh, _renderer, _timings = link_site(read_config(tmp_path))
         assert kept.stories == fresh.stories
@@ -327,6 +328,11 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     (site, *_rest) = link_site(read_config(tmp_path), memory=memory)
     write(tmp_path / "content" / "stories", f"{site.stories[0].id}.md", "---\ntitle: Titled\n---\n")
     assert check(text + FOOTBALL, source="AAA Wire") == {frozenset({REUTERS, DAWN, "other"})}
+    # Other dates, then a title ingest made up: the same groups, the articles in another
+    # order or another one's title for the story (the earliest leads, unless made up).
+    for date, derived in (("2023-09-15", False), ("2023-09-12", False), ("2023-09-12", True)):
+        groups = check(text + FOOTBALL, "AAA Wire", date, derived)
+        assert groups == {frozenset({REUTERS, DAWN, "other"})}
     # ... and it leaves again.
     assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
 
