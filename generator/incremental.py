@@ -42,7 +42,7 @@ from generator.load import Listing
 from generator.model import Article, Document, Site, same
 from generator.pages_quotes import quotes_by_speaker
 from generator.render import EVERY, OutputMemo
-from generator.story_views import story_of
+from generator.story_views import stories_by_article
 
 T = TypeVar("T")
 
@@ -225,7 +225,7 @@ def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[s
 
 def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, clean: set):
     """Articles read the article, its notes, its story and that story's other articles."""
-    stories_old, stories_new = _stories_by_article(old), _stories_by_article(new)
+    stories_old, stories_new = stories_by_article(old), stories_by_article(new)
     for article in new.articles:
         story = stories_new.get(article.id)
         if (
@@ -235,10 +235,6 @@ def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, 
             and same_notes(ARTICLE, article.id)
         ):
             clean.add((ARTICLE, article.id))
-
-
-def _stories_by_article(site: Site) -> dict[str, Any]:
-    return {a: story_of(site, a) for story in site.stories for a in story.articles}
 
 
 def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None:

@@ -34,10 +34,14 @@ def unit_anchor(unit_index: int) -> str:
 
 
 def story_of(site: Site, article_id: str) -> Story | None:
-    by_article = site.derived(
+    return stories_by_article(site).get(article_id)
+
+
+def stories_by_article(site: Site) -> dict[str, Story]:
+    """{article id: its story}, made once per Site."""
+    return site.derived(
         "story_by_article", lambda: {a: s for s in reversed(site.stories) for a in s.articles}
     )
-    return by_article.get(article_id)
 
 
 def _outlet(article: Article, urls: Urls) -> dict[str, Any]:
