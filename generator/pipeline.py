@@ -273,19 +273,27 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     timer.lap("link")
     # Without a registry, story grouping falls back to capitalised names in the text.
     by_article = {a.id: entities.ids_in(a.id) for a in articles} if registry.entities else None
-    stories, comparisons, found = stories_mod.link(
-        config,
-        articles,
-        documents["stories"],
-        entities_by_article=by_article,
-        entity_names={e.id: e.name for e in registry.entities},
-        quotes_by_article=incremental.reuse(
-            memory, "quotes_by_article", quotes, lambda: _quotes_by_article(quotes)
+    names = {e.id: e.name for e in registry.entities}
+    said = incremental.reuse(
+        memory, "quotes_by_article", quotes, lambda: _quotes_by_article(quotes)
+    )
+    # Everything stories read: an edit that changes none of it (a note's) keeps them all.
+    stories, comparisons, found = incremental.reuse(
+        memory,
+        "stories",
+        (config, tuple(articles), tuple(documents["stories"]), by_article, names, said),
+        lambda: stories_mod.link(
+            config,
+            articles,
+            documents["stories"],
+            entities_by_article=by_article,
+            entity_names=names,
+            quotes_by_article=said,
+            mapper=_memo_map(
+                cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
+            ),
+            memo=memory.grouping if memory is not None else None,
         ),
-        mapper=_memo_map(
-            cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
-        ),
-        memo=memory.grouping if memory is not None else None,
     )
     problems.extend(found)
     timer.lap("stories")

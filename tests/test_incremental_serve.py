@@ -171,6 +171,18 @@ def test_global_changes_and_a_damaged_site_build_everything(bundled):
     serve.assert_same_as_clean_build()
 
 
+def test_a_config_change_compares_the_stories_again(bundled):
+    """Raw HTML allowed: the tags in a passage are markup, not words, so the story's
+    comparison changes with nothing else but the config."""
+    serve = Serve(bundled)
+    edit(bundled, REUTERS, "held talks for several hours", "held <em>talks</em> for hours")
+    serve.build()
+    config = bundled / "digest.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "allow_raw_html: true\n")
+    assert not serve.build("digest.yaml").incremental
+    serve.assert_same_as_clean_build()
+
+
 def test_a_failed_incremental_rebuild_keeps_the_last_good_site(bundled):
     serve = Serve(bundled)
     serve.build()
