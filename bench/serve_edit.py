@@ -1,10 +1,11 @@
 """Edit latency in `digest serve`: file write -> last changed page written.
 
 Generic over the serve implementation: it starts `python -m generator serve` as a
-subprocess on a free port, waits for the first build to fill `site/`, then for each edit
-writes one content file and polls the page that must change until it shows the edit;
-once `site/` has settled, the latency is the newest mtime among the files that changed,
-minus the mtime of the edited file (both stamped by the same file-system clock).
+subprocess on a free port, waits for the first build to fill `site/` and for the port to
+accept connections (the server is ready), then for each edit writes one content file and
+polls the page that must change until it shows the edit; once `site/` has settled, the
+latency is the newest mtime among the files that changed, minus the mtime of the edited
+file (both stamped by the same file-system clock).
 """
 
 from __future__ import annotations
@@ -99,6 +100,26 @@ def _wait_gone(page: Path, marker: str, limit: float) -> bool:
     return False
 
 
+def _port(cmd: list[str]) -> int | None:
+    """The port a server command was given (`--port N`), if any."""
+    try:
+        return int(cmd[cmd.index("--port") + 1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _wait_listening(port: int, limit: float) -> bool:
+    """Poll until something accepts connections on 127.0.0.1:`port`. A dev server that
+    builds before it listens (digest serve, hugo server) is ready only then: an edit
+    made earlier would be timed with the rest of its start."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return True
+        time.sleep(POLL * 10)
+    return False
+
+
 def _page(site: Path, kind: str, key: str) -> Path:
     try:
         from generator.urls import Urls, output_file
@@ -177,6 +198,10 @@ def measure(
         article_page = _page(site, "article", article.stem)
         if not _wait_for([article_page], "<", TIMEOUT * 10):
             status = {"status": "n/a (serve wrote no site/ page)"}
+            return {"article": status, "note": status}
+        port = _port(cmd)
+        if port is not None and not _wait_listening(port, TIMEOUT * 10):
+            status = {"status": "n/a (serve never listened)"}
             return {"article": status, "note": status}
         _settled(site)
         samples = []

@@ -136,6 +136,42 @@ def test_serve_probe_sees_each_edit_and_restores_the_file(project, tmp_path):
     assert article.read_text() == original
 
 
+LATE_SERVE = """
+    import socket, sys, time
+    from pathlib import Path
+    from generator.load import read_config
+    from generator.pipeline import build
+
+    root, port = Path(sys.argv[1]), int(sys.argv[3])
+    build(read_config(root))
+    time.sleep(1.0)  # site/ is there, but the server is not ready yet
+    def snap():
+        return {p: p.stat().st_mtime_ns for p in (root / "content").rglob("*.md")}
+    last = snap()  # an edit made before this is never built
+    server = socket.create_server(("127.0.0.1", port))
+    while True:
+        time.sleep(0.01)
+        if snap() != last:
+            last = snap()
+            build(read_config(root))
+"""
+
+
+def test_serve_probe_waits_until_the_server_listens(project, tmp_path):
+    """A server that builds first and listens only when ready (as `digest serve` does
+    after its catch-up rebuild): the first edit waits for its port."""
+    article = project / "content" / "articles" / "one.md"
+    article.write_text(
+        "---\ntitle: One\nsource: Outlet\ndate: 2023-09-13\n---\n\nFirst paragraph.\n"
+    )
+    toy = tmp_path / "late_serve.py"
+    toy.write_text(textwrap.dedent(LATE_SERVE))
+    port = serve_edit._free_port()
+    command = [sys.executable, str(toy), str(project), "--port", str(port)]
+    result = serve_edit.measure(project, 1, article, None, tmp_path / "serve.log", command)
+    assert len(result["article"]["samples"]) == 1, result
+
+
 def test_serve_probe_lets_the_undo_of_the_article_land_before_the_note_edits(project, tmp_path):
     """Undoing the article edit is a rebuild too, and it writes only when it ends: the
     first note edit must not start before it (it would be timed together with it)."""
