@@ -478,7 +478,7 @@ class CachingRenderer(Renderer):
 # Keys of the pipeline's own stages ------------------------------------------------------
 
 
-def context_key(config: Config, documents: dict[str, list], articles: list) -> str:
+def context_inputs(config: Config, documents: dict[str, list], articles: list) -> tuple:
     """What an article's parse may depend on besides the article itself and the notes
     anchored on it (which the parse key names separately: `pipeline.parse_articles`).
 
@@ -487,11 +487,16 @@ def context_key(config: Config, documents: dict[str, list], articles: list) -> s
     the key. Editing an entity re-parses every article (a false positive, never a stale
     page); editing an article's text, or a note on it, re-parses that article.
     """
-    others = sorted(
+    others = tuple(
         (kind, str(doc.path), doc.sha256)
         for kind, docs in documents.items()
         if kind not in ("articles", "notes")
         for doc in docs
     )
-    paths = sorted((str(a.path), a.id, a.slug) for a in articles)
-    return fingerprint(config_fingerprint(config), others, paths)
+    return config, others, tuple((str(a.path), a.id, a.slug) for a in articles)
+
+
+def context_key(inputs: tuple) -> str:
+    """The key of `context_inputs`, whatever their order."""
+    config, others, paths = inputs
+    return fingerprint(config_fingerprint(config), sorted(others), sorted(paths))

@@ -137,7 +137,7 @@ def parse_articles(
         article, own_notes = item
         return markup.render(md, article.body, {"article": article.id, "notes": own_notes})
 
-    # `context` (cache.context_key) covers the registry and the other documents; the
+    # `context` (cache.context_inputs) covers the registry and the other documents; the
     # notes a parse reads are its own article's, so they are part of its item.
     items = [(a, by_article.get(a.id, ())) for a in articles]
     mapper = _memo_map(cache, workers or Workers(1), context, recent)
@@ -145,15 +145,25 @@ def parse_articles(
     return dict(zip((a.id for a in articles), found, strict=True))
 
 
-def load_notes(config: Config, documents: dict, articles: list[Article], registry=None):
+def load_notes(
+    config: Config, documents: dict, articles: list[Article], registry=None, memory=None
+):
     """Note documents -> Notes, with targets checked against the articles and entities
-    (stories: None, not yet known to this build) and `[[Entity]]` resolved by the registry."""
-    ids = {
-        "article": {a.id for a in articles},
-        "entity": set(registry.by_id) if registry is not None else None,
-        "story": None,
-    }
-    return notes_mod.from_documents(config, documents["notes"], ids, _note_resolver(registry))
+    (stories: None, not yet known to this build) and `[[Entity]]` resolved by the registry.
+    With a `memory`, the last build's Notes while all of that is unchanged (an article
+    edit renders no note again)."""
+    articles_ids = frozenset(a.id for a in articles)
+    read = (config, tuple(documents["notes"]), articles_ids, registry)
+
+    def make():
+        ids = {
+            "article": articles_ids,
+            "entity": set(registry.by_id) if registry is not None else None,
+            "story": None,
+        }
+        return notes_mod.from_documents(config, documents["notes"], ids, _note_resolver(registry))
+
+    return incremental.reuse(memory, "notes", read, make)
 
 
 def _note_resolver(registry: entities_mod.Registry | None):
@@ -241,10 +251,13 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     )
     problems.extend(found)
     timer.lap("load")
-    notes, found = load_notes(config, documents, articles, registry)
+    notes, found = load_notes(config, documents, articles, registry, memory)
     problems.extend(found)
     raise_if_errors(problems)
-    context = cache_mod.context_key(config, documents, articles) if keyed else ""
+    context = ""
+    if keyed:  # made again only when what it reads changed (sorting 10,000 paths: 18 ms)
+        read = cache_mod.context_inputs(config, documents, articles)
+        context = incremental.reuse(memory, "context", read, lambda: cache_mod.context_key(read))
     parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
     timer.lap("parse")
     # The registry is its documents; each article, its place and what its parse found.
