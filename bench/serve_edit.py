@@ -1,8 +1,8 @@
 """Edit latency in `digest serve`: file write -> last changed page written.
 
 Generic over the serve implementation: it starts `python -m generator serve` as a
-subprocess on a free port, waits for the first build to fill `site/` and for the port to
-accept connections (the server is ready), then for each edit writes one content file and
+subprocess on a free port, waits for the first build to fill `site/` and for the server
+to answer HTTP (it is ready), then for each edit writes one content file and
 polls the page that must change until it shows the edit; once `site/` has settled, the
 latency is the newest mtime among the files that changed, minus the mtime of the edited
 file (both stamped by the same file-system clock).
@@ -11,6 +11,7 @@ file (both stamped by the same file-system clock).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -108,15 +109,22 @@ def _port(cmd: list[str]) -> int | None:
         return None
 
 
-def _wait_listening(port: int, limit: float) -> bool:
-    """Poll until something accepts connections on 127.0.0.1:`port`. A dev server that
-    builds before it listens (digest serve, hugo server) is ready only then: an edit
-    made earlier would be timed with the rest of its start."""
+def _wait_answering(port: int, limit: float) -> bool:
+    """Poll until an HTTP server on 127.0.0.1:`port` answers. A dev server that builds
+    before it serves (digest serve, hugo server) is ready only then; its socket may
+    accept connections long before (an edit made earlier would be timed with the rest
+    of its start)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
+        try:
+            conn.request("GET", "/")
+            conn.getresponse().read()
             return True
-        time.sleep(POLL * 10)
+        except (OSError, http.client.HTTPException):
+            time.sleep(POLL * 10)
+        finally:
+            conn.close()
     return False
 
 
@@ -200,8 +208,8 @@ def measure(
             status = {"status": "n/a (serve wrote no site/ page)"}
             return {"article": status, "note": status}
         port = _port(cmd)
-        if port is not None and not _wait_listening(port, TIMEOUT * 10):
-            status = {"status": "n/a (serve never listened)"}
+        if port is not None and not _wait_answering(port, TIMEOUT * 10):
+            status = {"status": "n/a (serve never answered)"}
             return {"article": status, "note": status}
         _settled(site)
         samples = []

@@ -137,18 +137,20 @@ def test_serve_probe_sees_each_edit_and_restores_the_file(project, tmp_path):
 
 
 LATE_SERVE = """
-    import socket, sys, time
+    import http.server, sys, threading, time
     from pathlib import Path
     from generator.load import read_config
     from generator.pipeline import build
 
     root, port = Path(sys.argv[1]), int(sys.argv[3])
+    # Listening at once, as `digest serve` is: connections wait in the socket's backlog.
+    server = http.server.HTTPServer(("127.0.0.1", port), http.server.BaseHTTPRequestHandler)
     build(read_config(root))
     time.sleep(1.0)  # site/ is there, but the server is not ready yet
     def snap():
         return {p: p.stat().st_mtime_ns for p in (root / "content").rglob("*.md")}
     last = snap()  # an edit made before this is never built
-    server = socket.create_server(("127.0.0.1", port))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     while True:
         time.sleep(0.01)
         if snap() != last:
@@ -157,9 +159,9 @@ LATE_SERVE = """
 """
 
 
-def test_serve_probe_waits_until_the_server_listens(project, tmp_path):
-    """A server that builds first and listens only when ready (as `digest serve` does
-    after its catch-up rebuild): the first edit waits for its port."""
+def test_serve_probe_waits_until_the_server_answers(project, tmp_path):
+    """A server that listens at once but answers only once ready (as `digest serve` after
+    its catch-up rebuild): the first edit waits for an answer, not for the port."""
     article = project / "content" / "articles" / "one.md"
     article.write_text(
         "---\ntitle: One\nsource: Outlet\ndate: 2023-09-13\n---\n\nFirst paragraph.\n"
