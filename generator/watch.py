@@ -3,7 +3,7 @@
 DESIGN.md convention 9: the watchdog callback only records the path and sets a flag;
 `Watcher.wait()` runs on the build loop's thread and debounces (a burst of events, such
 as a `git checkout` of 200 files or an editor's temp-file-and-rename save, gives one
-batch once the project has been quiet for `DEBOUNCE` seconds).
+batch once the project has been quiet for `DEBOUNCE` seconds since its last event).
 
 Watched: `content/`, `seeds/`, the theme folders (`overrides/` and the theme) and
 `digest.yaml`; the project folder itself non-recursively, so that a folder created later
@@ -115,6 +115,7 @@ class Watcher:
         self.lock = threading.Lock()
         self.flag = threading.Event()
         self.pending: set[str] = set()
+        self.last_event = 0.0  # time.monotonic() of the last relevant event
         self.observer = Observer()
         self.folders: list[Path] = []
         self.watches: dict[Path, ObservedWatch] = {}
@@ -156,6 +157,7 @@ class Watcher:
         if wanted:
             with self.lock:
                 self.pending.update(wanted)
+                self.last_event = time.monotonic()
             self.flag.set()
 
     # Lifecycle -------------------------------------------------------------------------
@@ -197,15 +199,19 @@ class Watcher:
             self.observer.join(timeout=5)
 
     def wait(self, timeout: float | None = None) -> set[str] | None:
-        """Block until changes arrive, then until a quiet `DEBOUNCE`; None on timeout."""
+        """Block until changes arrive, then until `DEBOUNCE` has passed since the last of
+        them (`MAX_WAIT` at most); None on timeout. Timed from the last event itself: an
+        editor's save is several events, and waiting a whole `DEBOUNCE` again whenever
+        one came during the wait made a single save wait 100 or 200 ms by chance."""
         if not self.flag.wait(timeout):
             return None
         start = time.monotonic()
         while True:
-            self.flag.clear()
-            time.sleep(DEBOUNCE)
-            if not self.flag.is_set() or time.monotonic() - start > MAX_WAIT:
+            with self.lock:
+                left = DEBOUNCE - (time.monotonic() - self.last_event)
+            if left <= 0 or time.monotonic() - start > MAX_WAIT:
                 break
+            time.sleep(left)
         self.flag.clear()
         with self.lock:
             changed, self.pending = self.pending, set()
