@@ -29,52 +29,18 @@ around a build so two builds never share the staging folder.
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import functools
 import os
 import shutil
-import stat
-import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from generator import fileops
 from generator.errors import DigestError, error
-from generator.model import Patch
 from generator.paths import unsafe_output_path
 
 # Files the writer never prunes: put there by other tools on purpose.
 KEEP = {".git", "pagefind"}
-
-_AT_FDCWD = -100
-# copy_file_range cannot copy between these files (or this kernel lacks it): read and write.
-_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
-_RENAME_EXCHANGE = 2
-
-
-@functools.cache
-def _renameat2():
-    """The C library's renameat2 (Linux), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return None
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two paths (Linux renameat2). False when not supported here."""
-    renameat2 = _renameat2()
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
 
 
 def _disk_hint(exc: OSError) -> str:
@@ -165,10 +131,10 @@ class SiteWriter:
             old = self.root.joinpath(*pure.parts)
             staged = self.staging.joinpath(*pure.parts)
             staged.parent.mkdir(parents=True, exist_ok=True)
-            if _same_bytes(old, data):
-                _link_or_copy(old, staged)
+            if fileops.same_bytes(old, data):
+                fileops.link_or_copy(old, staged)
                 return False
-            _replace(staged, data)
+            fileops.replace_file(staged, data)
         except OSError as exc:
             raise self._fail(path, exc) from None
         self.changed.append(path)
@@ -201,7 +167,7 @@ class SiteWriter:
         """
         root = os.fspath(self.root)
         kept = [o.path for o in outputs if o.kept and o.path in previous]
-        missing = _first_missing(root, kept)  # their paths were checked when written
+        missing = fileops.first_missing(root, kept)  # their paths were checked when written
         if missing is not None:
             raise NotPublished(missing)
         for output in outputs:
@@ -210,7 +176,7 @@ class SiteWriter:
             self._target(output.path)
             if output.kept:
                 raise NotPublished(output.path)
-            if output.patch is not None and not _patchable(
+            if output.patch is not None and not fileops.patchable(
                 os.path.join(root, output.path), output.patch
             ):
                 raise NotPublished(output.path)
@@ -233,13 +199,14 @@ class SiteWriter:
                 if output.patch is not None:
                     if output.patch.pieces == ((0, output.patch.old_size),):
                         continue  # every byte where it was
-                    _splice(target, output.patch)
+                    if not fileops.splice(target, output.patch):  # changed since checked
+                        raise NotPublished(output.path)
                     self.changed.append(output.path)
                     continue
-                if not output.differs and _same_bytes(target, output.data):
+                if not output.differs and fileops.same_bytes(target, output.data):
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _replace(target, output.data)
+                fileops.replace_file(target, output.data)
             except OSError as exc:
                 raise DigestError(
                     [
@@ -302,7 +269,7 @@ class SiteWriter:
             if (self.staging / name).exists():
                 continue  # produced by this build (e.g. a fresh search index)
             if source.exists() or source.is_symlink():
-                _link_tree(source, self.staging / name)
+                fileops.link_tree(source, self.staging / name)
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel_dir = Path(dirpath).relative_to(self.root)
             if not rel_dir.parts:
@@ -320,7 +287,7 @@ class SiteWriter:
             os.rename(staging, root)
         else:
             try:
-                exchanged = _exchange(staging, root)
+                exchanged = fileops.exchange(staging, root)
             except OSError as exc:
                 if exc.errno not in (errno.EBUSY, errno.EXDEV):
                     raise
@@ -371,145 +338,3 @@ class SiteWriter:
 
 class NotPublished(Exception):
     """A kept output (`SiteWriter.update`) is not in the published site any more."""
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    """`path` is a regular file (not a link) holding exactly `data`."""
-    return (
-        path.is_file()
-        and not path.is_symlink()
-        and path.stat().st_size == len(data)
-        and path.read_bytes() == data
-    )
-
-
-def _replace(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically: a temp file beside it, then `_put_in_place`."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        _put_in_place(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _put_in_place(tmp: str, target: Path) -> None:
-    """`os.replace(tmp, target)`, as atomic. A regular file already at `target` is
-    exchanged with `tmp` instead (Linux), then deleted: renamed over another file, ext4
-    writes the new one out before the rename returns (its `auto_da_alloc` guard for
-    programs that never call fsync), 0.13 s for the 200 MB data/stories.json of a
-    10,000-article site; exchanged, it is written back in the background like any file.
-    """
-    try:
-        existing = stat.S_ISREG(os.lstat(target).st_mode)
-        exchanged = existing and _exchange(Path(tmp), target)
-    except OSError:
-        exchanged = False
-    if exchanged:
-        os.unlink(tmp)  # the old file, now under the temp name
-    else:
-        os.replace(tmp, target)
-
-
-def _first_missing(root: str, paths: list[str]) -> str | None:
-    """The first of `paths` (inside `root`) that is not a file or a link to one. Where
-    the system can, they are looked up from `root` opened once rather than each joined
-    to it and looked up whole (25,000 kept pages per rebuild at 10,000 articles)."""
-    if os.stat not in os.supports_dir_fd:
-        return next((p for p in paths if not os.path.isfile(os.path.join(root, p))), None)
-    try:
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return paths[0] if paths else None
-    try:
-        for path in paths:
-            try:
-                if not stat.S_ISREG(os.stat(path, dir_fd=fd).st_mode):
-                    return path
-            except OSError:
-                return path
-    finally:
-        os.close(fd)
-    return None
-
-
-def _patchable(path: str, patch: Patch) -> bool:
-    """`path` is a regular file (not a link) of the size `patch`'s ranges refer to."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_size == patch.old_size
-
-
-def _splice(target: Path, patch: Patch) -> None:
-    """Write `patch`'s bytes to `target` atomically, copying its ranges of the published
-    file inside the kernel. `NotPublished` when that file is not the one they refer to
-    any more (checked by `update` before any write; this is for a change since)."""
-    try:
-        source = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        raise NotPublished(str(target)) from None
-    try:
-        info = os.fstat(source)
-        if not stat.S_ISREG(info.st_mode) or info.st_size != patch.old_size:
-            raise NotPublished(str(target))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb", buffering=0) as handle:
-                for piece in patch.pieces:
-                    if isinstance(piece, bytes):
-                        handle.write(piece)
-                    else:
-                        _copy_range(source, handle.fileno(), *piece)
-            os.chmod(tmp, 0o644)
-            _put_in_place(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    finally:
-        os.close(source)
-
-
-def _copy_range(source: int, target: int, start: int, end: int) -> None:
-    """Append bytes `start:end` of `source` to `target` (at its current offset):
-    `copy_file_range` where the system has it, else read and write."""
-    while start < end:
-        try:
-            done = os.copy_file_range(source, target, end - start, start)
-        except (AttributeError, OSError) as exc:  # no such call here, or not between these
-            if isinstance(exc, OSError) and exc.errno not in _NO_COPY_RANGE:
-                raise
-            done = _write_all(target, os.pread(source, min(end - start, 1 << 24), start))
-        if done <= 0:
-            raise OSError(errno.EIO, "the published file got shorter while it was copied")
-        start += done
-
-
-def _write_all(fd: int, data: bytes) -> int:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    return len(data)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard link (same inode, same mtime), or a copy with the mtime kept."""
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    if source.is_symlink() or not source.is_dir():
-        _link_or_copy(source, target)
-        return
-    shutil.copytree(source, target, symlinks=True, copy_function=_copy_function)
-
-
-def _copy_function(src: str, dst: str) -> None:
-    _link_or_copy(Path(src), Path(dst))
