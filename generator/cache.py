@@ -473,30 +473,3 @@ class CachingRenderer(Renderer):
         return self.cache.memo(
             "page", parts, lambda: super(CachingRenderer, self).page(site_path, template, **context)
         )
-
-
-# Keys of the pipeline's own stages ------------------------------------------------------
-
-
-def context_inputs(config: Config, documents: dict[str, list], articles: list) -> tuple:
-    """What an article's parse may depend on besides the article itself and the notes
-    anchored on it (which the parse key names separately: `pipeline.parse_articles`).
-
-    Markdown plugins added by later stages (entity links, links to other articles) may
-    read any other non-article document and the set of articles: so all of those are in
-    the key. Editing an entity re-parses every article (a false positive, never a stale
-    page); editing an article's text, or a note on it, re-parses that article.
-    """
-    others = tuple(
-        (kind, str(doc.path), doc.sha256)
-        for kind, docs in documents.items()
-        if kind not in ("articles", "notes")
-        for doc in docs
-    )
-    return config, others, tuple((str(a.path), a.id, a.slug) for a in articles)
-
-
-def context_key(inputs: tuple) -> str:
-    """The key of `context_inputs`, whatever their order."""
-    config, others, paths = inputs
-    return fingerprint(config_fingerprint(config), sorted(others), sorted(paths))

@@ -10,7 +10,7 @@ the whole digest (every link stage reads every article), but:
   reports the target, not the link), or when the reported paths are not known, every
   file is read, and one whose bytes are unchanged keeps its Document;
 * a parse, sentence split or story comparison whose input is equal to the last one
-  keeps its earlier result (`pipeline._memo_map`), with no key to hash;
+  keeps its earlier result (`stages.memo_map`), with no key to hash;
 * a link stage whose inputs all equal the last build's keeps its result (`reuse`): an
   edit that changes no quote does not merge every quote again;
 * a data file row (a story in stories.json, an entity in entities.json) whose inputs
@@ -61,7 +61,7 @@ class Memory:
     # `heard_since_load`: a build reported them (a load nobody reported to reads every file).
     unread: set[str] | None = None
     heard_since_load: bool = False
-    articles: dict[Any, tuple] = field(default_factory=dict)  # see pipeline.load_articles
+    articles: dict[Any, tuple] = field(default_factory=dict)  # see stages.load_articles
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores

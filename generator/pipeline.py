@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from generator import archive, entity_index, incremental, load, markup, publish, search
-from generator import articles as articles_mod
+from generator import archive, entity_index, incremental, load, publish, search
 from generator import cache as cache_mod
 from generator import entities as entities_mod
 from generator import notes as notes_mod
@@ -28,16 +27,23 @@ from generator import stories as stories_mod
 from generator.buildlock import build_lock
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
-from generator.model import Article, Output, Parsed, Site, same
-from generator.notes_markup import notes_plugin
+from generator.model import Output, Site
 from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
 from generator.parallel import Workers, default_workers, young_collections_only
 from generator.quote_index import link_quotes
-from generator.quote_markup import quotes_plugin
 from generator.render import Renderer, core_pages
+from generator.stages import (
+    context_inputs,
+    context_key,
+    load_articles,
+    load_notes,
+    memo_map,
+    parse_articles,
+    quotes_by_article,
+)
 from generator.writer import NotPublished, SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output]]
@@ -76,156 +82,6 @@ class _Timer:
         self._start = now
 
 
-def load_articles(
-    config: Config, cache=None, memory=None
-) -> tuple[list[Article], dict, list[Diagnostic]]:
-    """Every document, and the articles made of them. With a `memory` (`digest serve`),
-    only files the watcher reported (or new ones) are read again, and an article whose
-    Document is unchanged is the same Article object as before."""
-    if memory is None:
-        documents, problems = load.load_content(config, cache)
-        made: dict = {}
-    else:
-        listing, unread = memory.listing, memory.reported()
-        if (
-            listing is None
-            or unread is None
-            or not listing.still_valid(config.content_path, unread)
-        ):
-            listing = load.list_content(config)
-        documents, problems = load.load_content(config, cache, memory.documents, listing, unread)
-        memory.listing = listing
-        memory.loaded()
-        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
-        made = memory.articles
-    articles: list[Article] = []
-    fresh: dict = {}
-    for doc in documents["articles"]:
-        earlier = made.get(doc.path)
-        if earlier is not None and earlier[0] is doc:
-            article, found = earlier[1], earlier[2]
-        else:
-            article, found = articles_mod.from_document(doc)
-        fresh[doc.path] = (doc, article, found)
-        problems.extend(found)
-        if article is not None:
-            articles.append(article)
-    problems.extend(articles_mod.check_unique(articles))
-    articles.sort(key=lambda a: a.sort_key)
-    if memory is not None:
-        memory.articles = fresh
-    return articles, documents, problems
-
-
-def parse_articles(
-    config: Config,
-    articles: list[Article],
-    notes: list[notes_mod.Note] = (),
-    registry: entities_mod.Registry | None = None,
-    cache=None,
-    context: str = "",
-    workers: Workers | None = None,
-    recent: dict | None = None,
-) -> dict[str, Parsed]:
-    # Order matters: entity links and quote spans first; notes_plugin must stay the last
-    # plugin, as it anchors on the text the other rules leave in text tokens.
-    plugins = (entity_index.plugin_for(config, registry),) if registry is not None else ()
-    md = markup.make_markdown(config, (*plugins, quotes_plugin, notes_plugin))
-    by_article = notes_mod.for_articles(notes)
-
-    def parse(item: tuple[Article, tuple]) -> Parsed:
-        article, own_notes = item
-        return markup.render(md, article.body, {"article": article.id, "notes": own_notes})
-
-    # `context` (cache.context_inputs) covers the registry and the other documents; the
-    # notes a parse reads are its own article's, so they are part of its item.
-    items = [(a, by_article.get(a.id, ())) for a in articles]
-    mapper = _memo_map(cache, workers or Workers(1), context, recent)
-    found = mapper("parse", parse, items, lambda item: item[0].id)
-    return dict(zip((a.id for a in articles), found, strict=True))
-
-
-def load_notes(
-    config: Config, documents: dict, articles: list[Article], registry=None, memory=None
-):
-    """Note documents -> Notes, with targets checked against the articles and entities
-    (stories: None, not yet known to this build) and `[[Entity]]` resolved by the registry.
-    With a `memory`, the last build's Notes while all of that is unchanged (an article
-    edit renders no note again)."""
-    articles_ids = frozenset(a.id for a in articles)
-    read = (config, tuple(documents["notes"]), articles_ids, registry)
-
-    def make():
-        ids = {
-            "article": articles_ids,
-            "entity": set(registry.by_id) if registry is not None else None,
-            "story": None,
-        }
-        return notes_mod.from_documents(config, documents["notes"], ids, _note_resolver(registry))
-
-    return incremental.reuse(memory, "notes", read, make)
-
-
-def _note_resolver(registry: entities_mod.Registry | None):
-    """`[[Name]]` in a note -> (entity id, entity name), through the registry."""
-
-    def resolve(name: str) -> tuple[str, str] | None:
-        entity_id = registry.resolve(name) if registry is not None else None
-        return (entity_id, registry.by_id[entity_id].name) if entity_id else None
-
-    return resolve
-
-
-def _memo_map(cache, workers: Workers, context: str, recent: dict | None = None):
-    """A `stories.Mapper`: results cached by (name, context, item) are reused, the rest
-    are computed together (in parallel) and stored. Each item is all its result reads.
-
-    `recent` (`incremental.Memory.results`, kept by `digest serve` between builds) holds
-    each item's last (context, item, result) by `ident(item)`: an equal item in the same
-    context takes that result as it is, with no key to hash and nothing to unpickle.
-    """
-
-    def mapper(name: str, fn, items, ident):
-        results: list = [None] * len(items)
-        earlier = recent.get(name, {}) if recent is not None else {}
-        missing: list[tuple[int, str | None]] = []
-        for position, item in enumerate(items):
-            last = earlier.get(ident(item))
-            if last is not None and last[0] == context and same(last[1], item):
-                results[position] = last[2]
-                continue
-            if cache is None:
-                missing.append((position, None))
-                continue
-            key, value = cache.lookup(name, (context, item))
-            if value is cache_mod.MISSING:
-                missing.append((position, key))
-            else:
-                results[position] = value
-        fresh = workers.map(fn, [items[position] for position, _key in missing])
-        for (position, key), value in zip(missing, fresh, strict=True):
-            if key is not None and cache is not None:
-                cache.store(key, value)
-            results[position] = value
-        if recent is not None:
-            recent[name] = {
-                ident(item): (context, item, value)
-                for item, value in zip(items, results, strict=True)
-            }
-        return results
-
-    return mapper
-
-
-def _quotes_by_article(quotes) -> dict[str, list[str]]:
-    """Each article's quotes by their merged text, so one quote is one row across outlets."""
-    found: dict[str, list[str]] = {}
-    for quote in quotes:
-        for appearance in quote.appearances:
-            found.setdefault(appearance.article, []).append(quote.text)
-    return found
-
-
 def link_site(config: Config, cache=None, workers: Workers | None = None, memory=None):
     """Load, parse and link everything: (Site, Renderer, stage timings). Raises
     DigestError on any error, before anything is rendered. `memory` (an
@@ -256,8 +112,8 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     raise_if_errors(problems)
     context = ""
     if keyed:  # made again only when what it reads changed (sorting 10,000 paths: 18 ms)
-        read = cache_mod.context_inputs(config, documents, articles)
-        context = incremental.reuse(memory, "context", read, lambda: cache_mod.context_key(read))
+        read = context_inputs(config, documents, articles)
+        context = incremental.reuse(memory, "context", read, lambda: context_key(read))
     parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
     timer.lap("parse")
     # The registry is its documents; each article, its place and what its parse found.
@@ -287,9 +143,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     # Without a registry, story grouping falls back to capitalised names in the text.
     by_article = {a.id: entities.ids_in(a.id) for a in articles} if registry.entities else None
     names = {e.id: e.name for e in registry.entities}
-    said = incremental.reuse(
-        memory, "quotes_by_article", quotes, lambda: _quotes_by_article(quotes)
-    )
+    said = incremental.reuse(memory, "quotes_by_article", quotes, lambda: quotes_by_article(quotes))
     # Everything stories read: an edit that changes none of it (a note's) keeps them all.
     stories, comparisons, found = incremental.reuse(
         memory,
@@ -302,7 +156,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
             entities_by_article=by_article,
             entity_names=names,
             quotes_by_article=said,
-            mapper=_memo_map(
+            mapper=memo_map(
                 cache, workers, cache_mod.config_fingerprint(config) if keyed else "", recent
             ),
             memo=memory.grouping if memory is not None else None,

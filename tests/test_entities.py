@@ -15,7 +15,8 @@ from conftest import REPO, Page, article, page, run_cli, write
 from generator.entities import Entity, Registry
 from generator.entity_index import find_mentions
 from generator.load import read_config
-from generator.pipeline import build_site, load_articles, parse_articles
+from generator.pipeline import build_site
+from generator.stages import load_articles, parse_articles
 
 DAWN = "dawn-2023-09-14-russian-president-vladimir-putin"
 REUTERS = "reuters-putin-and-north-koreas-kim-discuss"
