@@ -208,26 +208,34 @@ class SiteWriter:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fileops.replace_file(target, output.data)
             except OSError as exc:
-                raise DigestError(
-                    [
-                        error(
-                            output.path,
-                            None,
-                            f"cannot write to {self.root.name}/: {exc.strerror or exc}"
-                            f"{_disk_hint(exc)}; the next rebuild writes every page again",
-                        )
-                    ]
-                ) from None
+                raise self._update_failed(output.path, exc) from None
             self.changed.append(output.path)
         removed = sorted(previous - self.written)
         for path in removed:
             target = self.root.joinpath(*PurePosixPath(path).parts)
-            target.unlink(missing_ok=True)
+            try:
+                target.unlink(missing_ok=True)
+            except IsADirectoryError:  # a folder put in its place by hand: not ours
+                continue
+            except OSError as exc:
+                raise self._update_failed(path, exc) from None
             folder = target.parent
             while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
                 folder = folder.parent
         return removed
+
+    def _update_failed(self, path: str, exc: OSError) -> DigestError:
+        return DigestError(
+            [
+                error(
+                    path,
+                    None,
+                    f"cannot write to {self.root.name}/: {exc.strerror or exc}"
+                    f"{_disk_hint(exc)}; the next rebuild writes every page again",
+                )
+            ]
+        )
 
     def copy(self, path: str, source: Path) -> bool:
         return self.write(path, source.read_bytes())

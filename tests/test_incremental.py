@@ -307,7 +307,8 @@ def test_the_writer_splices_a_patch_into_the_published_file(tmp_path):
 
 def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
     """A changed file takes the old one's place; a folder where a file should go is an
-    error that names it, and the folder stays where it is."""
+    error that names it, and the folder stays where it is (also once no page wants that
+    path any more)."""
     site = tmp_path / "site"
     (site / "data").mkdir(parents=True)
     (site / "data/a.json").write_bytes(b"old\n")
@@ -321,3 +322,6 @@ def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
     assert "data/b.json" in str(failure.value)
     assert (site / "data/b.json/keep.txt").read_text() == "mine"
     assert sorted(p.name for p in (site / "data").iterdir()) == ["a.json", "b.json"]
+    # The build no longer makes it: the folder is someone's, left as it is.
+    assert SiteWriter(site).update([outputs[0]], frozenset({"data/a.json", "data/b.json"}))
+    assert (site / "data/b.json/keep.txt").read_text() == "mine"
