@@ -114,9 +114,12 @@ def first_missing(root: str, paths: list[str]) -> str | None:
 def patchable(path: str, patch: Patch) -> bool:
     """`path` is a regular file (not a link) of the size `patch`'s ranges refer to."""
     try:
-        info = os.lstat(path)
+        return _patch_source(os.lstat(path), patch)
     except OSError:
         return False
+
+
+def _patch_source(info: os.stat_result, patch: Patch) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size == patch.old_size
 
 
@@ -129,8 +132,7 @@ def splice(target: Path, patch: Patch) -> bool:
     except OSError:
         return False
     try:
-        info = os.fstat(source)
-        if not stat.S_ISREG(info.st_mode) or info.st_size != patch.old_size:
+        if not _patch_source(os.fstat(source), patch):
             return False
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:

@@ -378,9 +378,12 @@ class DevServer:
             state.site = self.config.output_path
             state.cond.notify_all()
         elapsed = (time.perf_counter() - start) * 1000
-        if quiet and not errors and not changes:
-            self.settle_memory()
-            return
+        if not quiet or errors or changes:
+            self._report(shown, errors, elapsed, changed, summary)
+        self.settle_memory()
+
+    def _report(self, shown, errors, elapsed: float, changed, summary: str) -> None:
+        """The terminal's account of a rebuild: its problems, then one line."""
         for line in shown:
             print(line, file=sys.stderr, flush=True)
         cause = ""
@@ -391,7 +394,6 @@ class DevServer:
             self.out(f"build failed in {elapsed:.0f} ms{cause}; serving the last good site")
         else:
             self.out(f"built in {elapsed:.0f} ms{cause} ({summary})")
-        self.settle_memory()
 
 
 def run(
