@@ -47,6 +47,10 @@ class Config:
     feed_size: int = 50
     # Build the Pagefind search index after `digest build` writes site/.
     search: bool = True
+    # Pagefind indexes at most this many articles in one run: a bigger digest gets several
+    # indexes (run on every core, searched together by the search page). Pagefind holds
+    # ~350 KB per 1,000-word article while it indexes, so this bounds its memory.
+    search_shard_size: int = 1000
     # `digest check` warns about pages whose HTML + CSS + JS exceed this many kB.
     page_budget_kb: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
@@ -132,7 +136,7 @@ def _check_publishing(values: dict[str, Any], path: str, lines: dict) -> list:
         problems.append(
             error(path, lines.get("feed_content"), "'feed_content' must be full or summary")
         )
-    for key in ("feed_size", "page_budget_kb"):
+    for key in ("feed_size", "page_budget_kb", "search_shard_size"):
         if key in values and values[key] < 1:
             problems.append(error(path, lines.get(key), f"'{key}' must be at least 1"))
     cname = values.get("cname", "")

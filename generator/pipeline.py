@@ -294,8 +294,9 @@ def build(
     build lock throughout, so a second build (or `serve` rebuild) cannot interleave with
     this one. With `search_index` (and `search: true`), Pagefind indexes the staged site
     before the swap, so the published site and its search index always belong together.
-    Pagefind holds about 360 KB per page (3.4 GB at 10,000 articles), so a build without
-    `memory` lets the linked digest go before it runs: `BuildResult.site` is then None.
+    Pagefind holds about 350 KB per page it indexes (`search_shard_size` pages in each run,
+    one run per worker), so a build without `memory` lets the linked digest go before it
+    runs: `BuildResult.site` is then None.
     `workers` (default: every core) share parsing, comparing and rendering.
 
     `memory` (an `incremental.Memory`, kept by `digest serve` across its rebuilds) makes
@@ -344,10 +345,13 @@ def build(
                 timings["render"] = time.perf_counter() - start
                 if search_index and config.search:
                     start = time.perf_counter()
+                    indexes = search.index_count(site)
                     if memory is None:  # nothing needs the digest any more
                         site = renderer = None
                         _give_memory_back()
-                    indexed, problems = search.build_index(writer.staged_site())
+                    indexed, problems = search.build_index(
+                        writer.staged_site(), indexes, workers.count
+                    )
                     diagnostics.extend(problems)
                     timings["search"] = time.perf_counter() - start
                 start = time.perf_counter()

@@ -3,9 +3,11 @@
 * `search_pages` (a page producer) renders `search/`: Pagefind's UI, told the site's
   base path so results link correctly under a sub-path; without JavaScript the page
   says so and points to the archive.
-* `build_index(site_dir)` runs the Pagefind binary (PyPI `pagefind[bin]`) over the
-  written site. It is called by the CLI after `digest build` writes `site/` (the index
-  is made from the written HTML, so it cannot be part of the in-memory build). The
+* `build_index(site_dir, count, jobs)` runs the Pagefind binary (PyPI `pagefind[bin]`)
+  over the staged site (`pipeline.build`, before the swap: the index is made from the
+  written HTML, so it cannot be part of the in-memory build). A digest of more than
+  `search_shard_size` articles gets several indexes, made on every core and merged by
+  the search page (Pagefind's multisite search), so Pagefind's memory stays bounded. The
   index goes to a temporary folder first and then replaces `site/pagefind/`, so stale
   index chunks never pile up; `SiteWriter` leaves `site/pagefind/` alone.
 
@@ -16,9 +18,11 @@ Pages opt in to the index with `data-pagefind-body` (article.html does, through 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from generator.errors import Diagnostic, warning
@@ -32,7 +36,24 @@ INDEX_DIR = "pagefind"
 
 def search_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
-        yield renderer.listing(SEARCH_PATH, "search.html", search_enabled=site.config.search)
+        yield renderer.listing(
+            SEARCH_PATH,
+            "search.html",
+            search_enabled=site.config.search,
+            search_parts=parts(index_count(site)),
+        )
+
+
+def index_count(site: Site) -> int:
+    """How many Pagefind indexes the digest's articles go into (`search_shard_size` each,
+    at most): the search page merges them, so it must agree with `build_index`."""
+    size = max(1, site.config.search_shard_size)
+    return max(1, -(-len(site.articles) // size))
+
+
+def parts(count: int) -> list[str]:
+    """Site paths of the indexes after the first (`pagefind/`): `pagefind/part-2/`, ..."""
+    return [f"{INDEX_DIR}/part-{k}/" for k in range(2, count + 1)]
 
 
 def pagefind_executable() -> Path | None:
@@ -44,8 +65,18 @@ def pagefind_executable() -> Path | None:
     return get_executable()
 
 
-def build_index(site_dir: Path) -> tuple[int, list[Diagnostic]]:
-    """Index `site_dir` into `site_dir/pagefind/`; returns (pages indexed, diagnostics)."""
+class _NotIndexed(Exception):
+    pass
+
+
+def build_index(site_dir: Path, count: int = 1, jobs: int = 1) -> tuple[int, list[Diagnostic]]:
+    """Index `site_dir` into `site_dir/pagefind/`; returns (pages indexed, diagnostics).
+
+    With `count` > 1 the article pages, in path order, are split into that many runs of
+    near-equal size, `jobs` of them at a time; the first run's bundle is `pagefind/`, the
+    others go inside it (`parts`). Pagefind holds every page it indexes in memory (about
+    350 KB for a 1,000-word article), so one run over a large archive needs gigabytes.
+    """
     exe = pagefind_executable()
     if exe is None:
         return 0, [
@@ -56,30 +87,71 @@ def build_index(site_dir: Path) -> tuple[int, list[Diagnostic]]:
                 "(pip install 'pagefind[bin]'), or set `search: false`",
             )
         ]
-    tmp = site_dir / ".pagefind-tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    # Only article pages opt in (`data-pagefind-body`): pointing Pagefind at them alone
-    # spares it reading every entity, story and quote page just to skip it.
-    glob = SECTIONS["article"].format("*") + "index.html"
+    work = site_dir / ".pagefind-tmp"
+    shutil.rmtree(work, ignore_errors=True)
     try:
-        done = subprocess.run(
-            [str(exe), "--site", str(site_dir), "--output-path", str(tmp), "--glob", glob],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        runs = _plan(site_dir.resolve(), work.resolve(), count)
+        indexed = _run_all(exe, runs, jobs)
+        bundle = runs[0][1]
+        for k, (_, out) in enumerate(runs[1:], start=2):
+            out.replace(bundle / f"part-{k}")
+        target = site_dir / INDEX_DIR
+        shutil.rmtree(target, ignore_errors=True)
+        bundle.replace(target)
+    except (_NotIndexed, OSError) as exc:
         return 0, [warning(site_dir.name, None, f"search index not built: {exc}")]
-    if done.returncode != 0 or not (tmp / "pagefind.js").is_file():
-        shutil.rmtree(tmp, ignore_errors=True)
-        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return 0, [warning(site_dir.name, None, f"search index not built: {detail[0]}")]
-    target = site_dir / INDEX_DIR
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.replace(target)
-    return _pages_indexed(done.stdout), []
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return indexed, []
+
+
+# Only article pages opt in (`data-pagefind-body`): pointing Pagefind at them alone spares
+# it reading every entity, story and quote page just to skip it.
+_PAGES = SECTIONS["article"].format("{}") + "index.html"
+
+
+def _plan(site_dir: Path, work: Path, count: int) -> list[tuple[Path, Path]]:
+    """(the folder a Pagefind run starts in, the folder its bundle goes to) for each run.
+
+    A run reads its settings from `pagefind.json` in the folder it starts in (and so
+    never from a project's own): its share of the pages is a glob naming their folders,
+    which are slugs (`articles.SLUG_RE`), so nothing in them needs escaping."""
+    if count <= 1:
+        globs = [_PAGES.format("*")]
+    else:
+        names = sorted(p.parent.name for p in site_dir.glob(_PAGES.format("*")))
+        shares = [
+            names[k * len(names) // count : (k + 1) * len(names) // count] for k in range(count)
+        ]
+        globs = [_PAGES.format("{" + ",".join(share) + "}") for share in shares]
+    runs = []
+    for k, glob in enumerate(globs):
+        start, out = work / f"run-{k}", work / str(k)
+        start.mkdir(parents=True)
+        settings = {"site": str(site_dir), "output_path": str(out), "glob": glob}
+        (start / "pagefind.json").write_text(json.dumps(settings), encoding="utf-8")
+        runs.append((start, out))
+    return runs
+
+
+def _run_all(exe: Path, runs: list[tuple[Path, Path]], jobs: int) -> int:
+    """Run Pagefind for each of `runs`, `jobs` at a time; the pages they indexed."""
+
+    def run(paths: tuple[Path, Path]) -> int:
+        start, out = paths
+        try:
+            done = subprocess.run(
+                [str(exe)], cwd=start, capture_output=True, text=True, check=False, timeout=600
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise _NotIndexed(str(exc)) from None
+        if done.returncode != 0 or not (out / "pagefind.js").is_file():
+            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise _NotIndexed(detail[0])
+        return _pages_indexed(done.stdout)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(runs)))) as pool:
+        return sum(pool.map(run, runs))
 
 
 def _pages_indexed(stdout: str) -> int:

@@ -220,9 +220,9 @@ def test_json_output_streams_rows_with_the_bytes_of_a_whole_dump():
 
 
 def test_a_build_with_a_search_index_lets_the_digest_go_first(bundled):
-    """Pagefind holds about 360 KB per page (3.4 GB at 10,000 articles): a build that
-    indexes for search frees the linked digest before Pagefind runs, so the two are
-    never in memory together; one that does not index keeps it for its caller."""
+    """Pagefind holds about 350 KB per page it indexes: a build that indexes for search
+    frees the linked digest before Pagefind runs, so the two are never in memory
+    together; one that does not index keeps it for its caller."""
     config = read_config(bundled)
     kept = build(config)
     assert kept.site is not None and kept.indexed is None

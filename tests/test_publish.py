@@ -164,6 +164,43 @@ def test_search_page_without_search_built(project):
     assert not (project / "site" / "pagefind").exists()
 
 
+def _page_counts(bundle: Path) -> int:
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
+    return sum(language["page_count"] for language in entry["languages"].values())
+
+
+def test_a_big_digest_is_indexed_in_parts_the_search_page_merges(project):
+    """More articles than `search_shard_size`: one Pagefind run per part, each over its
+    share of the article pages, bundled under pagefind/; fewer parts on the next build
+    leave no stale one behind."""
+    write(project, "digest.yaml", "search_shard_size: 2\n")
+    for k in range(5):
+        write(project, f"content/articles/a{k}.md", article(title=f"Story {k}", body="Ferries."))
+    assert run_cli(project, "build") == 0
+    site = project / "site"
+    bundles = [site / "pagefind", site / "pagefind/part-2", site / "pagefind/part-3"]
+    assert [_page_counts(b) for b in bundles] == [1, 2, 2]
+    assert not (site / "pagefind/part-4").exists()
+    assert not (site / ".pagefind-tmp").exists()
+    search = page(site, "search/index.html").find_all("div", id="search")[0]
+    assert search["data-merge"] == "/pagefind/part-2/ /pagefind/part-3/"
+    write(project, "digest.yaml", "search_shard_size: 3\n")
+    assert run_cli(project, "build") == 0
+    assert [_page_counts(b) for b in bundles[:2]] == [2, 3]
+    assert not bundles[2].exists()
+    search = page(site, "search/index.html").find_all("div", id="search")[0]
+    assert search["data-merge"] == "/pagefind/part-2/"
+
+
+def test_a_digest_within_one_part_has_one_index(project):
+    write(project, "content/articles/a.md", article())
+    assert run_cli(project, "build") == 0
+    assert _page_counts(project / "site/pagefind") == 1
+    assert not (project / "site/pagefind/part-2").exists()
+    search = page(project / "site", "search/index.html").find_all("div", id="search")[0]
+    assert "data-merge" not in search
+
+
 def test_json_ld_entities_hook_gives_same_as_links():
     # The entities stage will add `entities` to the article view; metadata maps them.
     import datetime as dt

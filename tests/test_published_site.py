@@ -47,14 +47,15 @@ class SubPathHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("published")
+def _published(root: Path, extra_config: str = "") -> Iterator[tuple[str, Path]]:
+    """The bundled digest copied to `root`, built for and served under /repo/."""
     for name in ("content", "seeds", "themes", "overrides"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, root / name)
     if (REPO / "digest.yaml").exists():
         shutil.copy(REPO / "digest.yaml", root / "digest.yaml")
+    with open(root / "digest.yaml", "a", encoding="utf-8") as config:
+        config.write("\n" + extra_config)
     site = root / "site"
     site.mkdir()
     handler = functools.partial(SubPathHandler, directory=str(site))
@@ -68,6 +69,17 @@ def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    yield from _published(tmp_path_factory.mktemp("published"))
+
+
+@pytest.fixture(scope="module")
+def served_in_parts(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The same with one article per search index: each seed article in its own part."""
+    yield from _published(tmp_path_factory.mktemp("parts"), "search_shard_size: 1\n")
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
@@ -267,6 +279,28 @@ def test_search_box_and_search_page_under_the_sub_path(served, browser):
     assert all(link.startswith(PREFIX + "articles/") for link in links)
     # the outlet filter is offered
     assert page.locator(".pagefind-ui__filter-name", has_text="outlet").count() == 1
+    page.close()
+
+
+def test_search_page_merges_the_parts_of_a_big_digests_index(served_in_parts, browser):
+    base, site = served_in_parts
+    # one article in each part: neither index alone finds both
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    assert (site / "pagefind" / "part-2" / "pagefind.js").is_file()
+    assert not (site / "pagefind" / "part-3").exists()
+    assert not (site / ".pagefind-tmp").exists()
+    page = browser.new_page()
+    page.goto(base + "search/?q=Vostochny")
+    links = {link.split("#")[0] for link in _results(page)}
+    assert links == {
+        f"{PREFIX}{p.parent.relative_to(site).as_posix()}/"
+        for p in (site / "articles").glob("*/index.html")
+    }
+    assert len(links) == 2
+    # the outlet filter offers both outlets, one from each part
+    page.locator(".pagefind-ui__filter-name", has_text="outlet").click()
+    for outlet in ("Dawn", "Reuters"):
+        assert page.locator(".pagefind-ui__filter-label", has_text=outlet).count() == 1
     page.close()
 
 

@@ -9,10 +9,16 @@
     document.getElementById("search-unavailable").hidden = false;
     return;
   }
+  var base = root.getAttribute("data-base");
+  // The other parts of a big digest's index, searched with the first as one.
+  var parts = (root.getAttribute("data-merge") || "").split(" ").filter(Boolean);
   var ui = new window.PagefindUI({
     element: "#search",
-    baseUrl: root.getAttribute("data-base"),
+    baseUrl: base,
     bundlePath: root.getAttribute("data-bundle"),
+    mergeIndex: parts.map(function (part) {
+      return { bundlePath: part, baseUrl: base };
+    }),
     showImages: false,
     showSubResults: true,
     autofocus: false,
