@@ -373,7 +373,10 @@ class DevServer:
         errors = [text for text, d in zip(shown, problems, strict=True) if d.level is Level.ERROR]
         with state.cond:
             state.building = False
-            state.generation += 1
+            # Browsers reload only for something new: a rebuild that wrote nothing and
+            # shows the same errors (after the files `ingest` wrote, say) is no build.
+            if changes or errors != state.errors:
+                state.generation += 1
             state.errors = errors
             state.site = self.config.output_path
             state.cond.notify_all()

@@ -181,6 +181,21 @@ def test_editor_temp_files_and_output_do_not_rebuild(served, project):
     assert served.wait_reload(since) == since + 1
 
 
+def test_a_save_that_changes_no_page_reloads_no_browser(served, project):
+    since = served.generation()
+    path = project / "content/articles/first.md"
+    shown = len(served.lines)
+    path.write_bytes(path.read_bytes())  # saved again as it was
+    deadline = time.monotonic() + 30
+    while not any("first.md (0 written" in line for line in served.lines[shown:]):
+        assert time.monotonic() < deadline, served.lines[shown:]
+        time.sleep(0.05)
+    assert served.generation() == since
+    edit(path, article(title="Changed headline"))
+    assert served.wait_reload(since) == since + 1
+    assert "Changed headline" in served.text("articles/first/")
+
+
 def test_a_burst_of_files_gives_few_rebuilds(served, project):
     since = served.generation()
     for n in range(40):
