@@ -4,6 +4,11 @@ DESIGN.md convention 9: the watchdog callback only records the path and sets a f
 `Watcher.wait()` runs on the build loop's thread and debounces (a burst of events, such
 as a `git checkout` of 200 files or an editor's temp-file-and-rename save, gives one
 batch once the project has been quiet for `DEBOUNCE` seconds since its last event).
+An event that finishes a save (a file closed after writing, or renamed into place)
+needs only `SETTLE` seconds of quiet: the save is complete, and anything that follows
+within that time still joins the batch. Being moved away or deleted is not a finished
+save (vim renames the file to its backup before writing the new one), nor is anything
+on a system whose watcher reports no closing (macOS, Windows): those wait `DEBOUNCE`.
 
 Watched: `content/`, `seeds/`, the theme folders (`overrides/` and the theme) and
 `digest.yaml`; the project folder itself non-recursively, so that a folder created later
@@ -29,6 +34,7 @@ from generator.config import CONFIG_FILE, Config
 from generator.errors import DigestError
 
 DEBOUNCE = 0.1
+SETTLE = 0.02  # after a finished save: see the module's docstring
 MAX_WAIT = 2.0  # a burst that never ends still gets a rebuild this often
 
 # Temp, swap and backup files of vim, emacs, JetBrains IDEs, VS Code, gedit, Office, macOS.
@@ -106,7 +112,11 @@ class _Handler(FileSystemEventHandler):
         if event.is_directory and event.event_type == "modified":
             return
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        self.watcher.notify([os.fsdecode(p) for p in paths if p])
+        paths = [os.fsdecode(p) for p in paths if p]
+        finished = event.event_type == "closed" or (
+            event.event_type == "moved" and self.watcher.relevant(paths[-1])
+        )
+        self.watcher.notify(paths, finished=finished)
 
 
 class Watcher:
@@ -114,8 +124,10 @@ class Watcher:
         self.config = config
         self.lock = threading.Lock()
         self.flag = threading.Event()
+        self.woken = threading.Event()  # set by each event: a waiting `wait` looks again
         self.pending: set[str] = set()
         self.last_event = 0.0  # time.monotonic() of the last relevant event
+        self.quiet = DEBOUNCE  # how long a quiet spell ends the burst: SETTLE or DEBOUNCE
         self.observer = Observer()
         self.folders: list[Path] = []
         self.watches: dict[Path, ObservedWatch] = {}
@@ -152,12 +164,16 @@ class Watcher:
         }
         return {root / Path(name).parts[0] for name in names if name}
 
-    def notify(self, paths: list[str]) -> None:
+    def notify(self, paths: list[str], finished: bool = False) -> None:
+        """Record an event on `paths`; `finished`: it completes a save (see the module's
+        docstring), so a shorter quiet spell ends the burst."""
         wanted = [p for p in paths if self.relevant(p)]
         if wanted:
             with self.lock:
                 self.pending.update(wanted)
                 self.last_event = time.monotonic()
+                self.quiet = SETTLE if finished else DEBOUNCE
+                self.woken.set()
             self.flag.set()
 
     # Lifecycle -------------------------------------------------------------------------
@@ -199,19 +215,21 @@ class Watcher:
             self.observer.join(timeout=5)
 
     def wait(self, timeout: float | None = None) -> set[str] | None:
-        """Block until changes arrive, then until `DEBOUNCE` has passed since the last of
-        them (`MAX_WAIT` at most); None on timeout. Timed from the last event itself: an
-        editor's save is several events, and waiting a whole `DEBOUNCE` again whenever
-        one came during the wait made a single save wait 100 or 200 ms by chance."""
+        """Block until changes arrive, then until the project has been quiet since the last
+        of them for `DEBOUNCE` (`SETTLE` after a finished save; `MAX_WAIT` at most); None
+        on timeout. Timed from the last event itself: an editor's save is several events,
+        and waiting a whole `DEBOUNCE` again whenever one came during the wait made a
+        single save wait 100 or 200 ms by chance."""
         if not self.flag.wait(timeout):
             return None
         start = time.monotonic()
         while True:
             with self.lock:
-                left = DEBOUNCE - (time.monotonic() - self.last_event)
+                left = self.quiet - (time.monotonic() - self.last_event)
+                self.woken.clear()
             if left <= 0 or time.monotonic() - start > MAX_WAIT:
                 break
-            time.sleep(left)
+            self.woken.wait(left)  # the save may finish meanwhile: then SETTLE is enough
         self.flag.clear()
         with self.lock:
             changed, self.pending = self.pending, set()
