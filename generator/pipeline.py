@@ -345,12 +345,11 @@ def build(
                 timings["render"] = time.perf_counter() - start
                 if search_index and config.search:
                     start = time.perf_counter()
-                    indexes = search.index_count(site)
                     if memory is None:  # nothing needs the digest any more
                         site = renderer = None
                         _give_memory_back()
                     indexed, problems = search.build_index(
-                        writer.staged_site(), indexes, workers.count
+                        writer.staged_site(), config.search_shard_size, workers.count
                     )
                     diagnostics.extend(problems)
                     timings["search"] = time.perf_counter() - start

@@ -3,13 +3,17 @@
 * `search_pages` (a page producer) renders `search/`: Pagefind's UI, told the site's
   base path so results link correctly under a sub-path; without JavaScript the page
   says so and points to the archive.
-* `build_index(site_dir, count, jobs)` runs the Pagefind binary (PyPI `pagefind[bin]`)
-  over the staged site (`pipeline.build`, before the swap: the index is made from the
-  written HTML, so it cannot be part of the in-memory build). A digest of more than
-  `search_shard_size` articles gets several indexes, made on every core and merged by
-  the search page (Pagefind's multisite search), so Pagefind's memory stays bounded. The
-  index goes to a temporary folder first and then replaces `site/pagefind/`, so stale
-  index chunks never pile up; `SiteWriter` leaves `site/pagefind/` alone.
+* `build_index(site_dir, shard_size, jobs)` runs the Pagefind binary (PyPI
+  `pagefind[bin]`) over the staged site (`pipeline.build`, before the swap: the index is
+  made from the written HTML, so it cannot be part of the in-memory build). A digest of
+  more than `search_shard_size` articles gets several indexes, made on every core and
+  merged by the search page (Pagefind's multisite search), so Pagefind's memory stays
+  bounded. The index goes to a temporary folder first and then replaces `site/pagefind/`,
+  so stale index chunks never pile up; `SiteWriter` leaves `site/pagefind/` alone.
+* The parts are listed in `pagefind/parts.json` (`PARTS_FILE`), written with the index
+  and read by search.js: the search page never names them, so a page rendered by a build
+  that did not index (`--no-search`, or `digest serve`'s rebuilds) cannot ask for a part
+  the index on disk lacks, which would break every search.
 
 Pages opt in to the index with `data-pagefind-body` (article.html does, through the
 `main_attrs` block of base.html); filters come from `data-pagefind-filter` attributes
@@ -32,28 +36,12 @@ from generator.urls import SECTIONS
 
 SEARCH_PATH = "search/"
 INDEX_DIR = "pagefind"
+PARTS_FILE = "parts.json"  # in INDEX_DIR: {"parts": ["part-2/", ...]}, relative to it
 
 
 def search_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
-        yield renderer.listing(
-            SEARCH_PATH,
-            "search.html",
-            search_enabled=site.config.search,
-            search_parts=parts(index_count(site)),
-        )
-
-
-def index_count(site: Site) -> int:
-    """How many Pagefind indexes the digest's articles go into (`search_shard_size` each,
-    at most): the search page merges them, so it must agree with `build_index`."""
-    size = max(1, site.config.search_shard_size)
-    return max(1, -(-len(site.articles) // size))
-
-
-def parts(count: int) -> list[str]:
-    """Site paths of the indexes after the first (`pagefind/`): `pagefind/part-2/`, ..."""
-    return [f"{INDEX_DIR}/part-{k}/" for k in range(2, count + 1)]
+        yield renderer.listing(SEARCH_PATH, "search.html", search_enabled=site.config.search)
 
 
 def pagefind_executable() -> Path | None:
@@ -69,13 +57,16 @@ class _NotIndexed(Exception):
     pass
 
 
-def build_index(site_dir: Path, count: int = 1, jobs: int = 1) -> tuple[int, list[Diagnostic]]:
+def build_index(
+    site_dir: Path, shard_size: int = 1000, jobs: int = 1
+) -> tuple[int, list[Diagnostic]]:
     """Index `site_dir` into `site_dir/pagefind/`; returns (pages indexed, diagnostics).
 
-    With `count` > 1 the article pages, in path order, are split into that many runs of
-    near-equal size, `jobs` of them at a time; the first run's bundle is `pagefind/`, the
-    others go inside it (`parts`). Pagefind holds every page it indexes in memory (about
-    350 KB for a 1,000-word article), so one run over a large archive needs gigabytes.
+    More than `shard_size` article pages are split, in path order, into the fewest runs
+    of at most that many (near-equal in size), `jobs` of them at a time; the first run's
+    bundle is `pagefind/`, the others go inside it as `part-2/`, ... and are listed in
+    its `PARTS_FILE`. Pagefind holds every page it indexes in memory (about 350 KB for a
+    1,000-word article), so one run over a large archive needs gigabytes.
     """
     exe = pagefind_executable()
     if exe is None:
@@ -90,11 +81,14 @@ def build_index(site_dir: Path, count: int = 1, jobs: int = 1) -> tuple[int, lis
     work = site_dir / ".pagefind-tmp"
     shutil.rmtree(work, ignore_errors=True)
     try:
-        runs = _plan(site_dir.resolve(), work.resolve(), count)
+        runs = _plan(site_dir.resolve(), work.resolve(), max(1, shard_size))
         indexed = _run_all(exe, runs, jobs)
         bundle = runs[0][1]
+        parts = []
         for k, (_, out) in enumerate(runs[1:], start=2):
             out.replace(bundle / f"part-{k}")
+            parts.append(f"part-{k}/")
+        (bundle / PARTS_FILE).write_text(json.dumps({"parts": parts}), encoding="utf-8")
         target = site_dir / INDEX_DIR
         shutil.rmtree(target, ignore_errors=True)
         bundle.replace(target)
@@ -110,16 +104,17 @@ def build_index(site_dir: Path, count: int = 1, jobs: int = 1) -> tuple[int, lis
 _PAGES = SECTIONS["article"].format("{}") + "index.html"
 
 
-def _plan(site_dir: Path, work: Path, count: int) -> list[tuple[Path, Path]]:
+def _plan(site_dir: Path, work: Path, shard_size: int) -> list[tuple[Path, Path]]:
     """(the folder a Pagefind run starts in, the folder its bundle goes to) for each run.
 
     A run reads its settings from `pagefind.json` in the folder it starts in (and so
     never from a project's own): its share of the pages is a glob naming their folders,
     which are slugs (`articles.SLUG_RE`), so nothing in them needs escaping."""
+    names = sorted(p.parent.name for p in site_dir.glob(_PAGES.format("*")))
+    count = -(-len(names) // shard_size)
     if count <= 1:
         globs = [_PAGES.format("*")]
     else:
-        names = sorted(p.parent.name for p in site_dir.glob(_PAGES.format("*")))
         shares = [
             names[k * len(names) // count : (k + 1) * len(names) // count] for k in range(count)
         ]

@@ -232,10 +232,11 @@ def browser():
         chromium.close()
 
 
-def _results(page) -> list[str]:
+def _results(page, at_least: int = 2) -> list[str]:
     page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
     page.wait_for_function(
-        "document.querySelectorAll('.pagefind-ui__result').length >= 2", timeout=20_000
+        f"document.querySelectorAll('.pagefind-ui__result').length >= {at_least}",
+        timeout=20_000,
     )
     return page.eval_on_selector_all(
         ".pagefind-ui__result-title .pagefind-ui__result-link",
@@ -302,6 +303,28 @@ def test_search_page_merges_the_parts_of_a_big_digests_index(served_in_parts, br
     for outlet in ("Dawn", "Reuters"):
         assert page.locator(".pagefind-ui__filter-label", has_text=outlet).count() == 1
     page.close()
+
+
+def test_an_index_without_a_readable_list_of_parts_is_searched_as_one(served_in_parts, browser):
+    """An index from before the list, or a list that is not ours: the first part still
+    answers (a part that is not there would break every search)."""
+    base, site = served_in_parts
+    listed = site / "pagefind" / "parts.json"
+    kept = listed.read_bytes()
+    first = sorted(p.parent.name for p in (site / "articles").glob("*/index.html"))[0]
+    try:
+        for content in (None, b"{not json", b'{"parts": ["../../elsewhere/", 2]}'):
+            if content is None:
+                listed.unlink()
+            else:
+                listed.write_bytes(content)
+            page = browser.new_page()
+            page.goto(base + "search/?q=Vostochny")
+            links = {link.split("#")[0] for link in _results(page, at_least=1)}
+            assert links == {f"{PREFIX}articles/{first}/"}, content
+            page.close()
+    finally:
+        listed.write_bytes(kept)
 
 
 def test_search_page_without_javascript_says_so(served, browser):
