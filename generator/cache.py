@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from markupsafe import Markup
 
 import generator
+from generator import pickling
 from generator.buildlock import LOCK_NAME
 from generator.config import Config
 from generator.errors import Diagnostic, warning
@@ -344,7 +345,7 @@ class Cache:
         return key, MISSING
 
     def store(self, key: str, value: Any) -> None:
-        self.memory[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.memory[key] = pickling.dumps(value)
         self.dirty.add(key)
 
     def report(self) -> tuple[set[str], dict[str, int], dict[str, int]]:

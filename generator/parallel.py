@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from generator import pickling
 from generator.errors import DigestError
 
 T = TypeVar("T")
@@ -139,7 +140,7 @@ def _child(job: Callable[[int, int], object], k: int, n: int, path: str) -> None
         except BaseException:  # reported to the parent, which raises WorkerFailed
             payload = ("failed", traceback.format_exc())
         with open(path, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickling.dump(payload, handle)
     except BaseException:
         status = 1
     finally:
