@@ -1,9 +1,10 @@
 """Use every core for per-article and per-page work, with results in input order.
 
 `Workers(n)` forks `n - 1` children (the parent does a share too). Each process runs the
-same function over its share of the items, `items[k::n]`, and the children send their
-results back pickled through a temporary file; `map` returns them in the order of
-`items`, so output never depends on scheduling (DESIGN.md convention 11). A `DigestError`
+same function over the runs of items it takes (`map`: the next free run, whenever it is
+done with one), and the children send their results back pickled through a temporary
+file; `map` returns them in the order of `items`, so output never depends on scheduling
+(DESIGN.md convention 11). A `DigestError`
 raised in a child is raised again in the parent; any other failure in a child becomes a
 `WorkerFailed` (an internal error, exit 2), never a silent partial result.
 
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from generator import pickling
 from generator.errors import DigestError
@@ -31,6 +32,7 @@ from generator.errors import DigestError
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_ITEMS = 64  # below this, forking costs more than it saves
+MAX_CHUNKS = 1024  # runs of items `map` hands out
 
 
 class WorkerFailed(RuntimeError):
@@ -87,13 +89,41 @@ class Workers:
         return self.count > 1 and hasattr(os, "fork") and threading.active_count() == 1
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """`[fn(x) for x in items]`, shared between the processes."""
+        """`[fn(x) for x in items]`, shared between the processes.
+
+        The items are cut into up to `MAX_CHUNKS` runs, handed out by `Tickets`: each
+        process takes the next run when it is done with the last, so the one that also
+        pickles its results, or drew the slow items, simply takes fewer (fixed shares
+        left one core idle for 4 s of a 27 s build at 3,000 articles)."""
         if not self.forking or len(items) < MIN_ITEMS:
             return [fn(x) for x in items]
-        shares = self.run(lambda k, n: [fn(x) for x in items[k::n]])
+        count = min(MAX_CHUNKS, len(items))
+
+        def bounds(chunk: int) -> tuple[int, int]:
+            return chunk * len(items) // count, (chunk + 1) * len(items) // count
+
+        with Tickets() as tickets:
+
+            def job(k: int, _n: int) -> list[tuple[int, Any]]:
+                done = []
+                while (chunk := tickets.take()) < count:
+                    start, end = bounds(chunk)
+                    values = [fn(x) for x in items[start:end]]
+                    # A child pickles each run as it goes, not all at the end, while
+                    # the parent would wait with nothing left to take.
+                    done.append((chunk, pickling.dumps(values) if k else values))
+                return done
+
+            shares = self.run(job)
         results: list[R] = [None] * len(items)  # type: ignore[list-item]
+        made = 0
         for k, share in enumerate(shares):
-            results[k :: len(shares)] = share
+            for chunk, values in share:
+                start, end = bounds(chunk)
+                results[start:end] = pickle.loads(values) if k else values
+                made += 1
+        if made != count:
+            raise WorkerFailed(f"build workers returned {made} of {count} runs of items")
         return results
 
     def run(self, job: Callable[[int, int], R]) -> list[R]:
@@ -128,6 +158,31 @@ class Workers:
                 except OSError:
                     pass
                 _unlink(path)
+
+
+class Tickets:
+    """The numbers 0, 1, 2, ... each handed to exactly one process, in order: made before
+    the workers fork, shared by all of them.
+
+    The next number is the only thing in a pipe, so reading it is taking it: another
+    process's read waits until the taker writes the number after it back. A write of 8
+    bytes is atomic (at most PIPE_BUF), so a read never sees part of one."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.write(self._write, (0).to_bytes(8, "little"))
+
+    def take(self) -> int:
+        number = int.from_bytes(os.read(self._read, 8), "little")
+        os.write(self._write, (number + 1).to_bytes(8, "little"))
+        return number
+
+    def __enter__(self) -> Tickets:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        os.close(self._read)
+        os.close(self._write)
 
 
 def _child(job: Callable[[int, int], object], k: int, n: int, path: str) -> None:

@@ -32,7 +32,7 @@ from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
-from generator.parallel import Workers, default_workers, young_collections_only
+from generator.parallel import Tickets, Workers, default_workers, young_collections_only
 from generator.quote_index import link_quotes
 from generator.render import Renderer, core_pages
 from generator.stages import (
@@ -218,7 +218,7 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
     paths to `writer`."""
 
     def job(index: int, count: int):
-        renderer.set_share(index, count)
+        renderer.set_share(index, count, tickets)
         if index and cache is not None:  # a child: count only its own hits and misses
             cache.hits, cache.misses = {}, {}
         written, sitemap = [], []
@@ -236,7 +236,8 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
         return written, sitemap, (changed, cache.report() if cache is not None else None)
 
     writer.staged_site()  # one staging folder, made before any worker starts
-    shares = workers.run(job)
+    with Tickets() as tickets:
+        shares = workers.run(job)
     all_sitemap: list[str] = []
     for written, sitemap, child in shares:
         all_sitemap.extend(sitemap)

@@ -112,16 +112,27 @@ class Renderer:
     # Sharing the work between processes (see pipeline.render_into) ----------------------
     # Every producer asks `claim()` before each unit of work (a page, a data file) and
     # does it only when the answer is yes. All processes walk the same producers in the
-    # same order, so unit i goes to process i % n: each output is made exactly once.
+    # same order, numbering the units as they go. With `tickets` (`parallel.Tickets`) a
+    # process that reaches a unit with no ticket in hand takes the next one: it does
+    # the unit of that number when it gets there, and skips the ones before it, which
+    # other processes took. So whoever is free takes the next unit, and each output is
+    # made exactly once. Without tickets, unit i goes to process i % n.
     share: tuple[int, int] = (0, 1)  # (this process, number of processes)
     _slot = 0
+    _tickets: Any = None
+    _ticket = -1
 
-    def set_share(self, index: int, count: int) -> None:
+    def set_share(self, index: int, count: int, tickets: Any = None) -> None:
         self.share, self._slot = (index, count), 0
+        self._tickets, self._ticket = (tickets if count > 1 else None), -1
 
     def claim(self) -> bool:
         slot, self._slot = self._slot, self._slot + 1
-        return slot % self.share[1] == self.share[0]
+        if self._tickets is None:
+            return slot % self.share[1] == self.share[0]
+        if self._ticket < slot:
+            self._ticket = self._tickets.take()
+        return self._ticket == slot
 
     # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
     # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.

@@ -10,14 +10,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import REPO, article, write
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.errors import DigestError, error
 from generator.load import read_config
-from generator.parallel import MIN_ITEMS, WorkerFailed, Workers
+from generator.parallel import MAX_CHUNKS, MIN_ITEMS, WorkerFailed, Workers
 from generator.pipeline import build
 
 
@@ -32,8 +35,28 @@ def test_map_keeps_input_order_and_uses_a_second_process():
     workers = _forking()
     items = list(range(MIN_ITEMS * 3 + 1))
     assert workers.map(lambda x: x * x, items) == [x * x for x in items]
-    pids = set(workers.map(lambda _x: os.getpid(), items))
+
+    def slow_pid(_x):
+        time.sleep(0.002)  # long enough that the parent cannot take every item first
+        return os.getpid()
+
+    pids = set(workers.map(slow_pid, items))
     assert len(pids) == 2 and os.getpid() in pids
+    big = list(range(MAX_CHUNKS * 2 + 5))  # more items than runs: several to a run
+    assert workers.map(lambda x: -x, big) == [-x for x in big]
+
+
+def test_a_slow_process_takes_fewer_items():
+    """Items are handed out as each process is ready, not split in fixed shares."""
+    workers = _forking()
+    parent = os.getpid()
+
+    def where(_x):
+        time.sleep(0.001 if os.getpid() == parent else 0.02)
+        return os.getpid()
+
+    pids = workers.map(where, range(400))
+    assert 0 < sum(pid != parent for pid in pids) < 100
 
 
 def test_small_inputs_stay_in_this_process():
@@ -161,3 +184,42 @@ def test_a_build_turns_full_collections_off_and_back_on(bundled):
     finally:
         gc.callbacks.remove(watch)
         gc.set_threshold(*before)
+
+
+@given(st.lists(st.integers(0, 2), max_size=300), st.integers(1, 60))
+def test_render_units_claimed_with_tickets_are_each_made_once(order, units):
+    """Processes walking the same units at their own pace (`order`: who steps next) make
+    each unit exactly once, whoever is ahead."""
+    from types import SimpleNamespace
+
+    from generator.parallel import Tickets
+    from generator.render import Renderer
+
+    with Tickets() as tickets:
+        walkers = [
+            SimpleNamespace(share=(k, 3), _slot=0, _tickets=tickets, _ticket=-1) for k in range(3)
+        ]
+        made: list[int] = []
+        steps = [*order, *(k for k in range(3) for _ in range(units))]
+        for k in steps:
+            walker = walkers[k]
+            if walker._slot < units:
+                slot = walker._slot
+                if Renderer.claim(walker):
+                    made.append(slot)
+    assert sorted(made) == list(range(units))
+
+
+def test_the_process_that_is_ahead_takes_the_units_no_one_has_reached():
+    from types import SimpleNamespace
+
+    from generator.parallel import Tickets
+    from generator.render import Renderer
+
+    with Tickets() as tickets:
+        fast, slow = (
+            SimpleNamespace(share=(k, 2), _slot=0, _tickets=tickets, _ticket=-1) for k in (0, 1)
+        )
+        assert [Renderer.claim(slow) for _ in range(2)] == [True, True]
+        assert [Renderer.claim(fast) for _ in range(10)] == [False, False] + [True] * 8
+        assert [Renderer.claim(slow) for _ in range(8)] == [False] * 8
