@@ -58,6 +58,25 @@ def same_bytes(path: Path, data: bytes) -> bool:
     )
 
 
+def create_file(target: Path, data: bytes) -> None:
+    """Write `data` to `target`, a new file: for the writer's staging folder, which no
+    one else reads until it is swapped in whole, so the write need not be atomic by
+    itself (a temp file and a rename for each of 26,000 files cost 2 s of 10 at 3,000
+    articles). An existing `target` is an error, never overwritten."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o644)  # the same mode whatever the umask, as `replace_file`
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        target.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+
+
 def replace_file(target: Path, data: bytes) -> None:
     """Write `data` to `target` atomically: a temp file beside it, then `put_in_place`."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)

@@ -134,7 +134,7 @@ class SiteWriter:
             if fileops.same_bytes(old, data):
                 fileops.link_or_copy(old, staged)
                 return False
-            fileops.replace_file(staged, data)
+            fileops.create_file(staged, data)
         except OSError as exc:
             raise self._fail(path, exc) from None
         self.changed.append(path)

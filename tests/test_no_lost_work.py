@@ -127,6 +127,20 @@ def test_unchanged_files_keep_inode_and_mtime_across_the_swap(project):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
+def test_every_file_written_is_readable_by_a_web_server_whatever_the_umask(project):
+    write(project, "content/articles/one.md", article(title="One"))
+    old = os.umask(0o077)
+    try:
+        build(read_config(project), search_index=False)
+    finally:
+        os.umask(old)
+    site = project / "site"
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert len(files) > 20
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}
+    assert not [p for p in files if p.name.startswith(".tmp-")]
+
+
 def test_files_other_tools_keep_are_carried_over(project):
     write(project, "content/articles/one.md", article(title="One"))
     build(read_config(project))
