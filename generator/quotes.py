@@ -210,12 +210,19 @@ def find_pieces(blocks: Sequence[Block]) -> list[list[Piece]]:
 # Sentences -----------------------------------------------------------------------------
 
 
+_INITIALS_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Z]\.")
+
+
 def _abbreviation(text: str, i: int) -> bool:
-    word = re.search(r"(\S+)$", text[: i + 1])
-    if not word:
-        return False
-    w = word.group(1).strip("([\"'“‘")
-    if re.fullmatch(r"(?:[A-Za-z]\.){2,}", w) or re.fullmatch(r"[A-Z]\.", w):
+    """The word that ends with the period at `i` is an abbreviation ("U.S.", "J.", "Gen.").
+
+    The word is found by walking back to the space before it, not by searching the whole
+    text before `i`: that made splitting a paragraph quadratic in its length."""
+    k = i
+    while k > 0 and not text[k - 1].isspace():
+        k -= 1
+    w = text[k : i + 1].strip("([\"'“‘")
+    if _INITIALS_RE.fullmatch(w):
         return True
     return w[:-1].lower() in ABBREVIATIONS
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.quotes import extract_markdown
 
@@ -216,3 +218,59 @@ def test_speech_verbs_are_lowercase_words():
     # "State" in "State Department" is not the verb "state".
     text = '"No comment," U.S. State Department spokesman Ned Price said.'
     assert only(text).speaker_name == "Ned Price"
+
+
+def _abbreviation_by_search(text: str, i: int) -> bool:
+    """The rule as it was first written (a search over the whole text before `i`)."""
+    import re
+
+    from generator.quotes import ABBREVIATIONS
+
+    word = re.search(r"(\S+)$", text[: i + 1])
+    if not word:
+        return False
+    w = word.group(1).strip("([\"'“‘")
+    if re.fullmatch(r"(?:[A-Za-z]\.){2,}", w) or re.fullmatch(r"[A-Z]\.", w):
+        return True
+    return w[:-1].lower() in ABBREVIATIONS
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "U.S.",
+                "Gen.",
+                "gen.",
+                "J.",
+                "a.",
+                "(Dr.",
+                "“Mr.",
+                "etc.",
+                "word.",
+                "x",
+                ".",
+                " ",
+                "\n",
+                "\u00a0",
+                "\u2003",
+                "Kim",
+                "said.",
+                "A.B.C.",
+                "ab.",
+                "(",
+                "“",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_abbreviations_are_found_as_before_without_searching_the_whole_text(parts):
+    from generator.quotes import _abbreviation
+
+    text = "".join(parts)
+    if not text:
+        return
+    for i in range(len(text)):
+        if text[i] == ".":  # what split_sentences asks about
+            assert _abbreviation(text, i) == _abbreviation_by_search(text, i), (text, i)
