@@ -17,13 +17,14 @@ items. Children inherit the linked Site copy-on-write, so nothing is re-loaded.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import os
 import pickle
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from generator import pickling
@@ -102,11 +103,17 @@ class Workers:
         def bounds(chunk: int) -> tuple[int, int]:
             return chunk * len(items) // count, (chunk + 1) * len(items) // count
 
-        with Tickets() as tickets:
+        with Tickets(count) as tickets:
 
-            def job(k: int, _n: int) -> list[tuple[int, Any]]:
+            def chunks(k: int, n: int) -> Iterator[int]:
+                while (chunk := tickets.take()) < tickets.count:
+                    yield chunk
+                # runs that got no ticket (none in practice: 4 KB fit in any pipe)
+                yield from range(tickets.count + k, count, n)
+
+            def job(k: int, n: int) -> list[tuple[int, Any]]:
                 done = []
-                while (chunk := tickets.take()) < count:
+                for chunk in chunks(k, n):
                     start, end = bounds(chunk)
                     values = [fn(x) for x in items[start:end]]
                     # A child pickles each run as it goes, not all at the end, while
@@ -161,28 +168,46 @@ class Workers:
 
 
 class Tickets:
-    """The numbers 0, 1, 2, ... each handed to exactly one process, in order: made before
-    the workers fork, shared by all of them.
+    """The numbers 0 .. `count` - 1, each handed to exactly one process, in order: made
+    before the workers fork, shared by all of them.
 
-    The next number is the only thing in a pipe, so reading it is taking it: another
-    process's read waits until the taker writes the number after it back. A write of 8
-    bytes is atomic (at most PIPE_BUF), so a read never sees part of one."""
+    They are all written into a pipe first (up to `wanted`, as many as the pipe takes),
+    and the write end is closed: taking one is reading 4 bytes, which the kernel does
+    for one reader at a time, so no process ever holds a lock that its death could
+    leave held. `take()` returns `count` once none is left. The pipe is enlarged where
+    the system allows (Linux); numbers that did not fit are for the caller to share
+    another way (`Renderer.claim` does it by position)."""
 
-    def __init__(self) -> None:
-        self._read, self._write = os.pipe()
-        os.write(self._write, (0).to_bytes(8, "little"))
+    def __init__(self, wanted: int) -> None:
+        self._read, write = os.pipe()
+        try:
+            grow = getattr(fcntl, "F_SETPIPE_SZ", None)
+            if grow is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.fcntl(write, grow, min(max(4 * wanted, 4096), 1 << 20))
+            os.set_blocking(write, False)
+            self.count = 0
+            while self.count < wanted:
+                # At most PIPE_BUF bytes (4,096 or more on every POSIX system): such a
+                # write is all or nothing, so no number is ever cut in two.
+                batch = range(self.count, min(wanted, self.count + 1024))
+                try:
+                    os.write(write, b"".join(n.to_bytes(4, "little") for n in batch))
+                except BlockingIOError:
+                    break
+                self.count += len(batch)
+        finally:
+            os.close(write)
 
     def take(self) -> int:
-        number = int.from_bytes(os.read(self._read, 8), "little")
-        os.write(self._write, (number + 1).to_bytes(8, "little"))
-        return number
+        got = os.read(self._read, 4)
+        return int.from_bytes(got, "little") if len(got) == 4 else self.count
 
     def __enter__(self) -> Tickets:
         return self
 
     def __exit__(self, *_exc) -> None:
         os.close(self._read)
-        os.close(self._write)
 
 
 def _child(job: Callable[[int, int], object], k: int, n: int, path: str) -> None:

@@ -82,6 +82,11 @@ class _Timer:
         self._start = now
 
 
+# Units of render work handed out to whichever process is free (`parallel.Tickets`;
+# 26,000 at 10,000 articles); any beyond go by position (`Renderer.claim`).
+RENDER_TICKETS = 1 << 16
+
+
 def link_site(config: Config, cache=None, workers: Workers | None = None, memory=None):
     """Load, parse and link everything: (Site, Renderer, stage timings). Raises
     DigestError on any error, before anything is rendered. `memory` (an
@@ -236,7 +241,7 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
         return written, sitemap, (changed, cache.report() if cache is not None else None)
 
     writer.staged_site()  # one staging folder, made before any worker starts
-    with Tickets() as tickets:
+    with Tickets(RENDER_TICKETS) as tickets:
         shares = workers.run(job)
     all_sitemap: list[str] = []
     for written, sitemap, child in shares:

@@ -116,7 +116,8 @@ class Renderer:
     # process that reaches a unit with no ticket in hand takes the next one: it does
     # the unit of that number when it gets there, and skips the ones before it, which
     # other processes took. So whoever is free takes the next unit, and each output is
-    # made exactly once. Without tickets, unit i goes to process i % n.
+    # made exactly once. Without tickets, and past the last ticket, unit i goes to
+    # process i % n.
     share: tuple[int, int] = (0, 1)  # (this process, number of processes)
     _slot = 0
     _tickets: Any = None
@@ -128,7 +129,7 @@ class Renderer:
 
     def claim(self) -> bool:
         slot, self._slot = self._slot, self._slot + 1
-        if self._tickets is None:
+        if self._tickets is None or slot >= self._tickets.count:
             return slot % self.share[1] == self.share[0]
         if self._ticket < slot:
             self._ticket = self._tickets.take()

@@ -186,16 +186,16 @@ def test_a_build_turns_full_collections_off_and_back_on(bundled):
         gc.set_threshold(*before)
 
 
-@given(st.lists(st.integers(0, 2), max_size=300), st.integers(1, 60))
-def test_render_units_claimed_with_tickets_are_each_made_once(order, units):
+@given(st.lists(st.integers(0, 2), max_size=300), st.integers(1, 60), st.integers(0, 80))
+def test_render_units_claimed_with_tickets_are_each_made_once(order, units, tickets_made):
     """Processes walking the same units at their own pace (`order`: who steps next) make
-    each unit exactly once, whoever is ahead."""
+    each unit exactly once, whoever is ahead, and with fewer tickets than units."""
     from types import SimpleNamespace
 
     from generator.parallel import Tickets
     from generator.render import Renderer
 
-    with Tickets() as tickets:
+    with Tickets(tickets_made) as tickets:
         walkers = [
             SimpleNamespace(share=(k, 3), _slot=0, _tickets=tickets, _ticket=-1) for k in range(3)
         ]
@@ -216,10 +216,25 @@ def test_the_process_that_is_ahead_takes_the_units_no_one_has_reached():
     from generator.parallel import Tickets
     from generator.render import Renderer
 
-    with Tickets() as tickets:
+    with Tickets(100) as tickets:
         fast, slow = (
             SimpleNamespace(share=(k, 2), _slot=0, _tickets=tickets, _ticket=-1) for k in (0, 1)
         )
         assert [Renderer.claim(slow) for _ in range(2)] == [True, True]
         assert [Renderer.claim(fast) for _ in range(10)] == [False, False] + [True] * 8
         assert [Renderer.claim(slow) for _ in range(8)] == [False] * 8
+
+
+def test_tickets_are_taken_in_order_until_none_is_left():
+    from generator.parallel import Tickets
+
+    with Tickets(3000) as tickets:
+        assert tickets.count == 3000
+        assert [tickets.take() for _ in range(3002)] == [*range(3000), 3000, 3000]
+    # more than any pipe takes: as many as fit, then `count`
+    with Tickets(10**6) as tickets:
+        assert 1024 <= tickets.count < 10**6
+        assert [tickets.take() for _ in range(tickets.count + 1)] == [
+            *range(tickets.count),
+            tickets.count,
+        ]
