@@ -61,8 +61,8 @@ def same_bytes(path: Path, data: bytes) -> bool:
 def create_file(target: Path, data: bytes) -> None:
     """Write `data` to `target`, a new file: for the writer's staging folder, which no
     one else reads until it is swapped in whole, so the write need not be atomic by
-    itself (a temp file and a rename for each of 26,000 files cost 2 s of 10 at 3,000
-    articles). An existing `target` is an error, never overwritten."""
+    itself (a temp file and a rename each: 0.34 s for 8,000 pages on tmpfs, against
+    0.20 s). An existing `target` is an error, never overwritten."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         if hasattr(os, "fchmod"):

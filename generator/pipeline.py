@@ -241,7 +241,7 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
         return written, sitemap, (changed, cache.report() if cache is not None else None)
 
     writer.staged_site()  # one staging folder, made before any worker starts
-    with Tickets(RENDER_TICKETS) as tickets:
+    with Tickets(RENDER_TICKETS) if workers.forking else contextlib.nullcontext() as tickets:
         shares = workers.run(job)
     all_sitemap: list[str] = []
     for written, sitemap, child in shares:
