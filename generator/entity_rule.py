@@ -206,6 +206,9 @@ def make_plugin(
         chosen, _named = resolve(flat)
         picks = iter(chosen)
         lower_words = {t for b in blocks if not b.heading for _, _, t in b.words if t.islower()}
+        # Mentions in one sentence share its text: one string, not one per mention (a
+        # third of the mentions' sentence text, which the linked digest holds to the end)
+        sentences: dict[str, str] = {}
         index = 0
         for block in blocks:
             linked_here: set[str] = set()
@@ -233,6 +236,7 @@ def make_plugin(
                 if linked:
                     linked_here.add(surface.entity)
                 sentence, offset = _context(block.text, match.start, match.end)
+                sentence = sentences.setdefault(sentence, sentence)
                 results.mentions.append(
                     Mention(
                         entity=surface.entity,
@@ -253,6 +257,7 @@ def make_plugin(
                 covered = [(m.start, m.end) for m in block.matches] + block.excluded
                 for found in discovery.find_names(block.text, block.words, covered, lower_words):
                     sentence, offset = _context(block.text, found.start, found.end)
+                    sentence = sentences.setdefault(sentence, sentence)
                     results.candidates.append(
                         NameCandidate(
                             name=found.name,

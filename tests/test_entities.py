@@ -459,3 +459,29 @@ def test_entity_pages_and_linked_articles_are_valid_html5(bundled_site: Path):
         [str(validator), "--files", *pages], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mentions_in_one_sentence_share_its_text(project):
+    """The linked digest holds every mention's sentence to the end of the build: one
+    string per sentence, not one per mention, also once cached or sent by a worker."""
+    import pickle
+
+    from generator import pickling
+
+    for entity_id, name in (("vladimir-putin", "Vladimir Putin"), ("kim-jong-un", "Kim Jong Un")):
+        write(
+            project, f"content/entities/{entity_id}.md", f"---\nname: {name}\ntype: person\n---\n"
+        )
+    body = "Vladimir Putin met Kim Jong Un. Later Kim Jong Un left.\n\nVladimir Putin stayed."
+    write(project, "content/articles/a.md", article(body=body))
+    site, _outputs, _ = build_site(read_config(project))
+    mentions = site.mentions["a"]
+    assert [m.sentence for m in mentions] == [
+        "Vladimir Putin met Kim Jong Un.",
+        "Vladimir Putin met Kim Jong Un.",
+        "Later Kim Jong Un left.",
+        "Vladimir Putin stayed.",
+    ]
+    assert mentions[0].sentence is mentions[1].sentence
+    loaded = pickle.loads(pickling.dumps(mentions))
+    assert loaded == mentions and loaded[0].sentence is loaded[1].sentence
