@@ -300,9 +300,9 @@ def build(
     build lock throughout, so a second build (or `serve` rebuild) cannot interleave with
     this one. With `search_index` (and `search: true`), Pagefind indexes the staged site
     before the swap, so the published site and its search index always belong together.
-    Pagefind holds about 350 KB per page it indexes (`search_shard_size` pages in each run,
-    one run per worker), so a build without `memory` lets the linked digest go before it
-    runs: `BuildResult.site` is then None.
+    Pagefind holds about 350 KB per page it indexes (at most `search_shard_size` pages in
+    each run, as many runs at a time as there are workers), so a build without `memory`
+    lets the linked digest go before it runs: `BuildResult.site` is then None.
     `workers` (default: every core) share parsing, comparing and rendering.
 
     `memory` (an `incremental.Memory`, kept by `digest serve` across its rebuilds) makes

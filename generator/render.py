@@ -20,6 +20,7 @@ from generator.config import Config
 from generator.errors import DigestError, error
 from generator.model import Article, Output, Patch, Row, Site, same
 from generator.notes_pages import article_notes_view
+from generator.parallel import Tickets
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
@@ -120,10 +121,10 @@ class Renderer:
     # process i % n.
     share: tuple[int, int] = (0, 1)  # (this process, number of processes)
     _slot = 0
-    _tickets: Any = None
+    _tickets: Tickets | None = None
     _ticket = -1
 
-    def set_share(self, index: int, count: int, tickets: Any = None) -> None:
+    def set_share(self, index: int, count: int, tickets: Tickets | None = None) -> None:
         self.share, self._slot = (index, count), 0
         self._tickets, self._ticket = (tickets if count > 1 else None), -1
 
