@@ -15,16 +15,17 @@ the whole digest (every link stage reads every article), but:
   edit that changes no quote does not merge every quote again;
 * a data file row (a story in stories.json, an entity in entities.json) whose inputs
   are unchanged keeps its encoded bytes, and a data file with every row unchanged is
-  kept as published (`render.json_rows`);
+  kept as published (`data_files.json_rows`);
 * the new Site is compared with the last one, and the article, story, entity and quote
-  pages whose inputs are all unchanged are not rendered again (`clean_pages`): their
-  published files stay as they are. Every other output (home, listings, archive, feeds,
-  data files, sitemap) is rendered as in a full build.
+  pages whose inputs are all unchanged are not rendered again (`dirty_pages` names the
+  others): their published files stay as they are, with no output made for each
+  (`render.KeptPages`). Every other output (home, listings, archive, feeds, data files,
+  sitemap) is rendered as in a full build.
 
 This holds only while nothing global changed: the config, the theme (templates and
 static files), entity and story documents. When any of them changed, or there is no
 earlier build, the rebuild is a full one (`eligible`). A dependency missed here would
-be a stale page, so the rules in `clean_pages` are conservative (a page is rendered
+be a stale page, so the rules in `dirty_pages` are conservative (a page is rendered
 again when anything it reads might have changed; DESIGN.md convention 10), and
 `tests/test_incremental_serve.py` compares every incremental site with a full build.
 """
@@ -38,15 +39,15 @@ from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
+from generator.data_files import OutputMemo
 from generator.load import Listing
 from generator.model import Article, Document, Site, same
 from generator.pages_quotes import quotes_by_speaker
-from generator.render import EVERY, OutputMemo
 from generator.story_views import stories_by_article
 
 T = TypeVar("T")
 
-# Page kinds that can be kept; the producers ask `Renderer.reusable(kind, id)`.
+# Page kinds that can be kept; the producers ask `Renderer.split` or `Renderer.reusable`.
 ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
 QUOTES = "quotes"  # the quote listings, with the key ""
 
@@ -65,7 +66,7 @@ class Memory:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
-    rows: OutputMemo = field(default_factory=OutputMemo)  # see render.json_rows
+    rows: OutputMemo = field(default_factory=OutputMemo)  # see data_files.json_rows
     pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
     views: dict[str, dict] = field(default_factory=dict)  # see Renderer.view
     theme: tuple[str, str] = ("", "")  # this build's `theme_key`
@@ -158,23 +159,27 @@ def _front(article: Article) -> tuple:
 
 def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
     """(articles whose page may differ, articles whose front matter or entity set
-    changed: what other pages show of them). Added and removed articles are in both."""
+    changed: what other pages show of them). Added and removed articles are in both.
+    An article whose Article and parse are the very objects of the last build is
+    neither (its entity set is made from its parse alone)."""
     before = old.articles_by_id()
+    old_parsed, new_parsed = old.parsed, new.parsed
     moved = set(before) - {a.id for a in new.articles}
     changed = set(moved)
     for article in new.articles:
-        earlier = before.get(article.id)
+        key = article.id
+        earlier = before.get(key)
+        if earlier is article and old_parsed.get(key) is new_parsed[key]:
+            continue
         if (
             earlier is None
             or (earlier is not article and _front(earlier) != _front(article))
-            or _ids_in(old, article.id) != _ids_in(new, article.id)
+            or _ids_in(old, key) != _ids_in(new, key)
         ):
-            moved.add(article.id)
-            changed.add(article.id)
-        elif not same(earlier, article) or not same(
-            old.parsed.get(article.id), new.parsed[article.id]
-        ):
-            changed.add(article.id)
+            moved.add(key)
+            changed.add(key)
+        elif not same(earlier, article) or not same(old_parsed.get(key), new_parsed[key]):
+            changed.add(key)
     return changed, moved
 
 
@@ -182,67 +187,75 @@ def _ids_in(site: Site, article_id: str) -> frozenset[str]:
     return site.entities.ids_in(article_id) if site.entities is not None else frozenset()
 
 
-def clean_pages(old: Site, new: Site) -> frozenset[tuple[str, str]]:
-    """(kind, id) of every article, story, entity and quote page of `new` whose view
-    would be the same as in `old`: it reads nothing that changed."""
+def dirty_pages(old: Site, new: Site) -> dict[str, frozenset[str]]:
+    """The ids of the article, story, entity and quote pages of `new` to render again,
+    by kind (`QUOTES`: {""} when the quote listings are): every page whose view might
+    not be the same as in `old`, as it reads something that changed. Each kind's other
+    pages are kept as published."""
     changed, moved = changed_articles(old, new)
-    notes = _SameNotes(old, new)
-    clean: set[tuple[str, str]] = set()
-    changed_stories = _clean_stories(old, new, moved, notes, clean)
-    _clean_articles(old, new, changed, changed_stories, notes, clean)
-    _clean_entities(old, new, moved, notes, clean)
-    _clean_quotes(old, new, moved, clean)
-    return frozenset(clean)
+    notes = _ChangedNotes(old, new)
+    stories, changed_stories = _dirty_stories(old, new, moved, notes)
+    return {
+        ARTICLE: _dirty_articles(old, new, changed, changed_stories, notes),
+        STORY: stories,
+        ENTITY: _dirty_entities(old, new, moved, notes),
+        **_dirty_quotes(old, new, moved),
+    }
 
 
-class _SameNotes:
-    """Whether a page's notes are those of the last build."""
+class _ChangedNotes:
+    """The pages whose notes are not those of the last build."""
 
     def __init__(self, old: Site, new: Site):
+        if old.notes is new.notes:  # the note stage kept its result
+            self.changed: set[tuple[str, str]] = set()
+            return
         before, after = _notes_by_target(old), _notes_by_target(new)
         self.changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
 
-    def __call__(self, kind: str, key: str) -> bool:
-        return (kind, key) not in self.changed
+    def of(self, kind: str) -> set[str]:
+        return {key for target_kind, key in self.changed if target_kind == kind}
 
 
-def _clean_stories(old: Site, new: Site, moved, same_notes, clean: set) -> set[str]:
+def _dirty_stories(old: Site, new: Site, moved, notes) -> tuple[frozenset[str], set[str]]:
     """Stories read the story, its comparison and its articles' front matter. Returns
-    the stories that changed."""
-    old_stories = {s.id: s for s in old.stories}
-    changed_stories = set()
-    for story in new.stories:
-        if (
-            not same(old_stories.get(story.id), story)
-            or not same(old.comparisons.get(story.id), new.comparisons.get(story.id))
-            or not moved.isdisjoint(story.articles)
-        ):
-            changed_stories.add(story.id)
-        elif same_notes(STORY, story.id):
-            clean.add((STORY, story.id))
-    return changed_stories
+    (the stories to render, the stories that changed)."""
+    changed_stories: set[str] = set()
+    if old.stories is not new.stories or old.comparisons is not new.comparisons or moved:
+        old_stories = {s.id: s for s in old.stories}
+        for story in new.stories:
+            if (
+                not same(old_stories.get(story.id), story)
+                or not same(old.comparisons.get(story.id), new.comparisons.get(story.id))
+                or not moved.isdisjoint(story.articles)
+            ):
+                changed_stories.add(story.id)
+    return frozenset(changed_stories | notes.of(STORY)), changed_stories
 
 
-def _clean_articles(old: Site, new: Site, changed, changed_stories, same_notes, clean: set):
+def _dirty_articles(old: Site, new: Site, changed, changed_stories, notes) -> frozenset[str]:
     """Articles read the article, its notes, its story and that story's other articles."""
-    stories_old, stories_new = stories_by_article(old), stories_by_article(new)
-    for article in new.articles:
-        story = stories_new.get(article.id)
-        if (
-            article.id not in changed
-            and same(stories_old.get(article.id), story)
-            and (story is None or story.id not in changed_stories)
-            and same_notes(ARTICLE, article.id)
-        ):
-            clean.add((ARTICLE, article.id))
+    dirty = set(changed) | notes.of(ARTICLE)
+    by_id = {s.id: s for s in new.stories} if changed_stories else {}
+    for story_id in changed_stories:
+        dirty.update(by_id[story_id].articles)
+    if old.stories is not new.stories:  # an article may be in another story now
+        stories_old, stories_new = stories_by_article(old), stories_by_article(new)
+        for article in new.articles:
+            if not same(stories_old.get(article.id), stories_new.get(article.id)):
+                dirty.add(article.id)
+    return frozenset(dirty)
 
 
-def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None:
+def _dirty_entities(old: Site, new: Site, moved, notes) -> frozenset[str]:
     """Entities read the entity, its mentions, the front matter and entity sets (related
     entities) of the articles they are in, the quotes it said and their articles'
     titles, its notes."""
     if old.entities is None or new.entities is None:
-        return
+        return frozenset()
+    dirty = notes.of(ENTITY)
+    if old.entities is new.entities and old.quotes is new.quotes and not moved:
+        return frozenset(dirty)
     before = {e.id: e for e in old.entities.entities}
     said_old, said_new = quotes_by_speaker(old), quotes_by_speaker(new)
     for entity in new.entities.entities:
@@ -253,27 +266,27 @@ def _clean_entities(old: Site, new: Site, moved, same_notes, clean: set) -> None
         )
         said = said_old.get(key, []), said_new.get(key, [])
         if not same(before.get(key), entity) or mentions[0] != mentions[1] or said[0] != said[1]:
+            dirty.add(key)
             continue
         if moved:  # what the page shows of the articles it lists
             articles = {m.article for group in mentions[1] for m in group or ()}
             articles.update(a.article for q in said[1] for a in q.appearances)
             if not moved.isdisjoint(articles):
-                continue
-        if same_notes(ENTITY, key):
-            clean.add((ENTITY, key))
+                dirty.add(key)
+    return frozenset(dirty)
 
 
-def _clean_quotes(old: Site, new: Site, moved, clean: set) -> None:
+def _dirty_quotes(old: Site, new: Site, moved) -> dict[str, frozenset[str]]:
     """Quotes read the quote and the titles of the articles that carry it. The listings
     (`quotes/`, by outlet, data/quotes.json): all quotes and all their articles."""
     if old.quotes is new.quotes and not moved:  # the quote stage kept its result
-        clean.update({(QUOTE, EVERY), (QUOTES, "")})
-        return
+        return {QUOTE: frozenset(), QUOTES: frozenset()}
     old_quotes = {q.id: q for q in old.quotes}
-    for quote in new.quotes:
-        if same(old_quotes.get(quote.id), quote) and (
-            not moved or moved.isdisjoint(a.article for a in quote.appearances)
-        ):
-            clean.add((QUOTE, quote.id))
-    if old.quotes == new.quotes and all((QUOTE, q.id) in clean for q in new.quotes):
-        clean.add((QUOTES, ""))
+    dirty = {
+        quote.id
+        for quote in new.quotes
+        if not same(old_quotes.get(quote.id), quote)
+        or (moved and not moved.isdisjoint(a.article for a in quote.appearances))
+    }
+    listings = dirty or old.quotes != new.quotes
+    return {QUOTE: frozenset(dirty), QUOTES: frozenset({""}) if listings else frozenset()}

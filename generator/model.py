@@ -151,11 +151,11 @@ class Site:
 class Output:
     """One file of the built site: its path relative to `site/` and its bytes.
 
-    `kept`: not rendered again, the published file stays (`incremental.clean_pages`).
+    `kept`: not rendered again, the published file stays (a listing, `Renderer.listing`).
     `differs`: known to differ from the published file, so written without reading that
-    first (`render.json_rows`).
+    first (`data_files.json_rows`).
     `patch`: the bytes as pieces of the published file and new bytes, with `data` empty
-    (`render.json_rows` in `digest serve`'s in-place rebuilds, whose writer,
+    (`data_files.json_rows` in `digest serve`'s in-place rebuilds, whose writer,
     `SiteWriter.update`, copies the unchanged rows inside the kernel instead of writing
     every byte again: `data/stories.json` is 200 MB at 10,000 articles)."""
 
@@ -164,6 +164,15 @@ class Output:
     kept: bool = False
     differs: bool = False
     patch: Patch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPages:
+    """Pages of an incremental rebuild that are not rendered again: their published
+    files stay (`Renderer.split`). One stands for every kept page of a kind, so a
+    rebuild makes no output for each of the 10,000 pages it keeps."""
+
+    paths: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +187,7 @@ class Patch:
 
 # A row of a data file: (name, inputs, make). `make()` gives the row; `inputs` is
 # everything it reads that can change between two builds with the same config and theme
-# (`render.json_rows` keeps a row's bytes while its inputs are equal).
+# (`data_files.json_rows` keeps a row's bytes while its inputs are equal).
 Row = tuple[str, Any, Callable[[], Any]]
 
 

@@ -15,13 +15,14 @@ from typing import Any
 from markupsafe import Markup
 
 from generator import markup
+from generator.data_files import json_output, json_rows
 from generator.entities import ENTITY_TYPES, Entity
 from generator.entity_index import EntityIndex
 from generator.mentions import ADJECTIVE
 from generator.model import Article, Output, Row, Site
 from generator.notes_pages import target_notes_view
 from generator.pages_quotes import entity_quotes
-from generator.render import Renderer, json_output, json_rows
+from generator.render import ID, Renderer
 from generator.urls import Urls
 
 TYPE_LABELS = {
@@ -187,7 +188,7 @@ def index_view(site: Site, urls: Urls) -> list[dict[str, Any]]:
 
 
 def entities_rows(site: Site, urls: Urls) -> Iterator[Row]:
-    """`data/entities.json`, one entity at a time (see `render.json_rows`)."""
+    """`data/entities.json`, one entity at a time (see `data_files.json_rows`)."""
     index: EntityIndex = site.entities
     for entity in index.entities:
         found = (index.mentions.get(entity.id), index.discovered.get(entity.id))
@@ -248,10 +249,12 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         return
     urls = renderer.urls
     md = markup.make_markdown(site.config)
-    for entity in renderer.each(site.entities.entities):
-        if renderer.reusable("entity", entity.id):
-            yield renderer.kept(urls.path("entity", entity.id))
-            continue
+    fresh, kept = renderer.split(
+        "entity", site.entities.entities, ID, ID, lambda e: urls.path("entity", e.id)
+    )
+    if kept is not None:
+        yield kept
+    for entity in fresh:
         yield renderer.page(
             urls.path("entity", entity.id),
             "entity.html",

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from generator.data_files import json_output
 from generator.model import Output, Quote, Site
 from generator.quote_index import diff_words, has_page, normal_words, quotes_data
-from generator.render import Renderer, json_output
+from generator.render import ID, Renderer
 from generator.text import slugify
 from generator.urls import Urls
 
@@ -136,10 +137,13 @@ def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             outlet=source,
             count=len(chosen),
         )
-    for quote in renderer.each(filter(has_page, site.quotes)):
-        if renderer.reusable("quote", quote.id):
-            yield renderer.kept(urls.path("quote", quote.id))
-            continue
+    with_pages = renderer.view(
+        "quote pages", "", site.quotes, lambda: tuple(filter(has_page, site.quotes))
+    )
+    fresh, kept = renderer.split("quote", with_pages, ID, ID, lambda q: urls.path("quote", q.id))
+    if kept is not None:
+        yield kept
+    for quote in fresh:
         yield renderer.page(
             urls.path("quote", quote.id), "quote.html", quote=quote_view(site, quote, urls)
         )

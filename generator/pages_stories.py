@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from generator.data_files import json_rows
 from generator.model import Output, Site
 from generator.notes_pages import target_notes_view
-from generator.render import Renderer, json_rows
+from generator.render import ID, Renderer
 from generator.story_views import stories_rows, story_summaries, story_view
 
 
@@ -15,10 +16,10 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
         summaries = story_summaries(site, renderer)
         yield renderer.listing(urls.path("page", "stories"), "stories.html", stories=summaries)
-    for story in renderer.each(site.stories):
-        if renderer.reusable("story", story.id):
-            yield renderer.kept(urls.path("story", story.id))
-            continue
+    fresh, kept = renderer.split("story", site.stories, ID, ID, lambda s: urls.path("story", s.id))
+    if kept is not None:
+        yield kept
+    for story in fresh:
         yield renderer.page(
             urls.path("story", story.id),
             "story.html",

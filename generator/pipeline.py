@@ -27,7 +27,7 @@ from generator import stories as stories_mod
 from generator.buildlock import build_lock
 from generator.config import Config
 from generator.errors import Diagnostic, DigestError, error, raise_if_errors
-from generator.model import Output, Site
+from generator.model import KeptPages, Output, Site
 from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
@@ -46,7 +46,7 @@ from generator.stages import (
 )
 from generator.writer import NotPublished, SiteWriter
 
-PageProducer = Callable[[Site, Renderer], Iterable[Output]]
+PageProducer = Callable[[Site, Renderer], Iterable[Output | KeptPages]]
 PAGE_PRODUCERS: tuple[PageProducer, ...] = (
     core_pages,
     entity_pages,  # entities/, entities/<id>/, data/entities.json
@@ -184,10 +184,11 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     return site, renderer, timer.timings
 
 
-def render_site(site: Site, renderer: Renderer) -> Iterator[Output]:
+def render_site(site: Site, renderer: Renderer) -> Iterator[Output | KeptPages]:
     """Every output but those made from all the others (`publish.finish_outputs`), one at
     a time: the caller writes each as it comes, so pages are never all in memory. Only the
-    units this process `claim`s are made (all of them in a single process)."""
+    units this process `claim`s are made (all of them in a single process). Pages are
+    kept (`KeptPages`) only in an incremental rebuild (`update_in_place`)."""
     for producer in PAGE_PRODUCERS:
         yield from producer(site, renderer)
     for site_path, source in renderer.static_files():
@@ -260,18 +261,23 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
 
 def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
     """An incremental rebuild (`digest serve`): render every output but the pages kept
-    from the last build (`incremental.clean_pages`) into memory, then update `site/` in
-    place. Returns (written paths, sorted; sitemap pages; removed paths)."""
-    renderer.clean = incremental.clean_pages(memory.site, site)
+    from the last build (`incremental.dirty_pages` names the others) into memory, then
+    update `site/` in place. Returns (written paths, sorted; sitemap pages; removed
+    paths)."""
+    renderer.dirty = incremental.dirty_pages(memory.site, site)
     try:
-        outputs = list(render_site(site, renderer))
+        made = list(render_site(site, renderer))
     finally:
-        renderer.clean = frozenset()
+        renderer.dirty = None
+    outputs = [o for o in made if type(o) is Output]
+    kept = [o.paths for o in made if type(o) is KeptPages]
     pages = [
         o.path for o in outputs if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
     ]
+    for paths in kept:
+        pages.extend(paths.intersection(memory.sitemap))
     outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
-    removed = writer.update(outputs, memory.files)
+    removed = writer.update(outputs, memory.files, kept)
     return sorted(writer.written), pages, removed
 
 

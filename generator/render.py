@@ -6,9 +6,10 @@ objects; every URL in them comes from `url()` / `url_for()` (see `urls.py`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,14 +18,15 @@ from markupsafe import Markup
 
 from generator import metadata, story_views
 from generator.config import Config
+from generator.data_files import OutputMemo, json_rows
 from generator.errors import DigestError, error
-from generator.model import Article, Output, Patch, Row, Site, same
+from generator.model import Article, KeptPages, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.parallel import Tickets
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
-EVERY = "\0every"  # `Renderer.clean` holding (kind, EVERY): every page of that kind
+ID = attrgetter("id")  # what `Renderer.split` knows most items by
 HOME_STORIES = 10  # stories on the home page; the rest are on stories/
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -136,9 +138,9 @@ class Renderer:
             self._ticket = self._tickets.take()
         return self._ticket == slot
 
-    # Incremental rebuilds (`digest serve`): pages whose inputs did not change since the
-    # last build, as (kind, id); their producer yields `kept(path)` instead of rendering.
-    clean: frozenset[tuple[str, str]] = frozenset()
+    # Incremental rebuilds (`digest serve`): the ids of the pages to render again, by kind
+    # (`incremental.dirty_pages`); None in a full build. The others are kept as published.
+    dirty: dict[str, frozenset[str]] | None = None
     rows: OutputMemo | None = None  # data file rows kept between rebuilds: see `json_rows`
     pages: OutputMemo | None = None  # listing pages' inputs, likewise: see `listing`
     views: dict[str, dict[str, tuple[Any, Any]]] | None = None  # see `view`
@@ -164,7 +166,33 @@ class Renderer:
         )
 
     def reusable(self, kind: str, key: str) -> bool:
-        return (kind, key) in self.clean or (kind, EVERY) in self.clean
+        return self.dirty is not None and key not in self.dirty[kind]
+
+    def split(
+        self,
+        kind: str,
+        items: Iterable[T],
+        ident: Callable[[T], str],
+        path_key: Callable[[T], str],
+        site_path: Callable[[T], str],
+    ) -> tuple[Iterable[T], KeptPages | None]:
+        """(the `items` whose `kind` page this process renders, the pages kept as
+        published). In a full build every item is rendered (`each`) and none is kept. In
+        an incremental one only the `dirty` items are, and one `KeptPages` stands for
+        all the others: no output is made for each. `ident(item)` is its id in `dirty`;
+        its page's path, `site_path(item)`, depends on nothing but `path_key(item)`."""
+        if self.dirty is None:
+            return self.each(items), None
+        dirty = self.dirty[kind]
+        items = tuple(items)
+        ids = tuple(map(ident, items))
+        keys = ids if path_key is ident else tuple(map(path_key, items))
+        paths, every = self.view(
+            "page paths", kind, (ids, keys), lambda: _page_paths(ids, items, site_path)
+        )
+        fresh = list(compress(items, map(dirty.__contains__, ids)))
+        kept = every.difference([paths[key] for key in dirty if key in paths])
+        return fresh, KeptPages(kept) if kept else None
 
     def kept(self, site_path: str) -> Output:
         return Output(output_file(site_path), b"", kept=True)
@@ -239,140 +267,9 @@ class Renderer:
                         yield site_path, path
 
 
-def json_output(path: str, data: Any) -> Output:
-    """`data` as compact UTF-8 JSON. A list, tuple or iterator is encoded one item at a
-    time, so a generator of rows never has every row alive at once:
-    the bytes are the same as `json.dumps` of the whole list."""
-    # Compact: the data files grow with the corpus (stories.json holds every comparison),
-    # and without `indent` the json module uses its C encoder.
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    if isinstance(data, dict | str) or not isinstance(data, Iterable):
-        return Output(path, (encode(data) + "\n").encode("utf-8"))
-    return Output(path, _array([encode(item).encode("utf-8") for item in data]))
-
-
-def _array(encoded: list[bytes]) -> bytes:
-    """A JSON array of encoded items, and a newline, copied once: `b"[" + b",".join(...)`
-    copied the whole array twice more (stories.json is 200 MB at 10,000 articles)."""
-    if not encoded:
-        return b"[]\n"
-    parts = [b","] * (2 * len(encoded) + 1)
-    parts[1::2] = encoded
-    parts[0], parts[-1] = b"[", b"]\n"
-    return b"".join(parts)
-
-
-def _patch(
-    last: dict[str, tuple[Any, bytes]], names: list[str], encoded: list[bytes]
-) -> Patch | None:
-    """The array of `encoded` rows (named `names`) as pieces of the published array of
-    `last`'s rows where a row's bytes are unchanged; None when no row is."""
-    offsets: dict[str, int] = {}
-    position = 1  # after "["
-    for name, (_, data) in last.items():
-        offsets[name] = position
-        position += len(data) + 1  # the row and the "," or "]" after it
-    old_size = position + 1  # and the final newline
-    pieces: list = []
-    copied = False
-
-    def add(piece: tuple[int, int] | bytes) -> None:
-        last_piece = pieces[-1] if pieces else None
-        # A range that goes on where the last one ended extends it.
-        if isinstance(piece, tuple) and isinstance(last_piece, tuple) and last_piece[1] == piece[0]:
-            pieces[-1] = (last_piece[0], piece[1])
-        else:
-            pieces.append(piece)
-
-    for index, (name, data) in enumerate(zip(names, encoded, strict=True)):
-        start = offsets.get(name)
-        if start is None or last[name][1] != data:
-            add(b"," if index else b"[")
-            add(data)
-            continue
-        copied = True
-        if (index == 0) == (start == 1):  # the byte before it there is the one wanted here
-            add((start - 1, start + len(data)))
-        else:
-            add(b"," if index else b"[")
-            add((start, start + len(data)))
-    if not copied:
-        return None
-    add((old_size - 2, old_size))  # "]\n"
-    return Patch(old_size, _joined_bytes(pieces))
-
-
-def _joined_bytes(pieces: list) -> tuple:
-    """`pieces` with each run of new bytes joined into one."""
-    out: list = []
-    run: list[bytes] = []
-    for piece in pieces:
-        if isinstance(piece, bytes):
-            run.append(piece)
-            continue
-        if run:
-            out.append(b"".join(run))
-            run = []
-        out.append(piece)
-    if run:
-        out.append(b"".join(run))
-    return tuple(out)
-
-
-class OutputMemo:
-    """What `digest serve` keeps of outputs between rebuilds with the same config and
-    theme, by output path: a data file's rows (`json_rows`: each row's name -> (inputs,
-    bytes)) or a listing page's inputs (`Renderer.listing`). `published` is what the last
-    build that reached site/ made; a build's own entries become that only when it does."""
-
-    def __init__(self) -> None:
-        self.published: dict[str, Any] = {}
-        self.pending: dict[str, Any] = {}
-
-    def start(self, full: bool) -> None:
-        """A build begins; a full one (the config or theme may have changed) keeps none."""
-        self.pending = {}
-        if full:
-            self.published = {}
-
-    def commit(self) -> None:
-        """The build reached site/."""
-        self.published.update(self.pending)
-        self.pending = {}
-
-
-def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) -> Output:
-    """`json_output(path, [make() for each row])`. With a `memo`, a row whose inputs equal
-    those the published file was written from keeps its encoded bytes, and when every
-    row is kept, in the same order, the published file is kept as it is."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    last = memo.published.get(path) if memo is not None else None
-    kept: dict[str, tuple[Any, bytes]] = {}
-    names: list[str] = []
-    encoded: list[bytes] = []
-    same = last is not None
-    other_bytes = False  # a row that was in the published file has other bytes now
-    for name, inputs, make in rows:
-        earlier = last.get(name) if last is not None else None
-        if earlier is not None and earlier[0] == inputs:
-            data = earlier[1]
-        else:
-            data, same = encode(make()).encode("utf-8"), False
-            other_bytes = other_bytes or (earlier is not None and data != earlier[1])
-        if memo is not None:
-            kept[name] = (inputs, data)
-        names.append(name)
-        encoded.append(data)
-    if memo is not None:
-        memo.pending[path] = kept
-    same_rows = last is not None and list(kept) == list(last)
-    if same and same_rows:
-        return Output(path, b"", kept=True)
-    patch = _patch(last, names, encoded) if last else None
-    if patch is not None:  # not joined: 0.08 s for the 200 MB of data/stories.json at 10k
-        return Output(path, b"", patch=patch)
-    # The same rows in the same order, one with other bytes: the file's bytes differ.
-    return Output(path, _array(encoded), differs=same_rows and other_bytes)
+def _page_paths(ids: tuple, items: tuple, site_path: Callable) -> tuple[dict, frozenset]:
+    paths = {key: output_file(site_path(item)) for key, item in zip(ids, items, strict=True)}
+    return paths, frozenset(paths.values())
 
 
 # Views ---------------------------------------------------------------------------------
@@ -442,11 +339,13 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     latest = story_views.story_summaries(site, renderer, limit=HOME_STORIES)
     first = {"stories": latest, "stories_total": len(site.stories)}
     yield from home_pages(site, renderer, articles, first)
-    for article in renderer.each(site.articles):
+    fresh, kept = renderer.split(
+        "article", site.articles, ID, attrgetter("slug"), lambda a: urls.path("article", a.slug)
+    )
+    if kept is not None:
+        yield kept
+    for article in fresh:
         path = urls.path("article", article.slug)
-        if renderer.reusable("article", article.id):
-            yield renderer.kept(path)
-            continue
         yield renderer.page(path, "article.html", article=article_view(site, article, urls))
     if renderer.claim():
         yield renderer.listing("404.html", "404.html")

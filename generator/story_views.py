@@ -275,7 +275,7 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
 
 
 def stories_rows(site: Site, urls: Urls) -> Iterator[Row]:
-    """`data/stories.json`, one story at a time (see `render.json_rows`)."""
+    """`data/stories.json`, one story at a time (see `data_files.json_rows`)."""
     for story in site.stories:
         comparison = site.comparisons[story.id]
         yield story.id, (story, comparison), partial(_story_row, story, comparison, urls)

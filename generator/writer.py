@@ -33,6 +33,7 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from generator import fileops
@@ -154,20 +155,32 @@ class SiteWriter:
         self.written.update(written)
         self.changed.extend(changed)
 
-    def update(self, outputs: list, previous: frozenset[str]) -> list[str]:
+    def update(
+        self, outputs: list, previous: frozenset[str], kept: Iterable[frozenset[str]] = ()
+    ) -> list[str]:
         """Bring the published site up to date in place, for `digest serve`'s incremental
         rebuilds (`pipeline.build` with a `Memory`): every output is rendered before this
         is called, and the dev server holds requests while it runs.
 
-        `outputs` are `model.Output`s; a `kept` one must still be published, and a
-        patched one must find the published file its patch was made from (else
-        `NotPublished` is raised before anything is written: build in full instead).
+        `outputs` are `model.Output`s; a `kept` one must still be published, as must
+        every path in `kept` (`model.KeptPages`), and a patched one must find the
+        published file its patch was made from (else `NotPublished` is raised before
+        anything is written: build in full instead).
         Changed files are replaced atomically; files in `previous` (the last build's
         outputs) that are no longer produced are removed. Returns the removed paths.
         """
         root = os.fspath(self.root)
-        kept = [o.path for o in outputs if o.kept and o.path in previous]
-        missing = fileops.first_missing(root, kept)  # their paths were checked when written
+        kept_pages: set[str] = set()
+        for paths in kept:
+            if not kept_pages.isdisjoint(paths):
+                self._twice(sorted(kept_pages.intersection(paths)))
+            kept_pages.update(paths)
+        unpublished = kept_pages.difference(previous)
+        if unpublished:
+            raise NotPublished(min(unpublished))
+        kept_pages.update(o.path for o in outputs if o.kept and o.path in previous)
+        # Their paths were checked when written.
+        missing = fileops.first_missing(root, list(kept_pages))
         if missing is not None:
             raise NotPublished(missing)
         for output in outputs:
@@ -180,17 +193,11 @@ class SiteWriter:
                 os.path.join(root, output.path), output.patch
             ):
                 raise NotPublished(output.path)
+        for paths in kept:
+            self.written.update(paths)
         for output in outputs:
             if output.path in self.written:
-                raise DigestError(
-                    [
-                        error(
-                            output.path,
-                            None,
-                            "two pages want this output path: give one another slug",
-                        )
-                    ]
-                )
+                self._twice([output.path])
             self.written.add(output.path)
             if output.kept:
                 continue
@@ -224,6 +231,14 @@ class SiteWriter:
                 folder.rmdir()
                 folder = folder.parent
         return removed
+
+    def _twice(self, paths: list[str]) -> None:
+        raise DigestError(
+            [
+                error(p, None, "two pages want this output path: give one another slug")
+                for p in paths
+            ]
+        )
 
     def _update_failed(self, path: str, exc: OSError) -> DigestError:
         return DigestError(

@@ -206,7 +206,7 @@ def test_cli_build_reports_and_exits_zero(bundled, capsys):
 def test_json_output_streams_rows_with_the_bytes_of_a_whole_dump():
     import json
 
-    from generator.render import json_output
+    from generator.data_files import json_output
 
     rows = [{"id": "a", "text": "Пхеньян “quoted”"}, {"id": "b", "n": [1, 2.5, None]}]
     whole = (json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n").encode()

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.cache import Cache
+from generator.data_files import OutputMemo, json_rows
 from generator.errors import DigestError
 from generator.incremental import Memory
 from generator.load import read_config
 from generator.model import Output
 from generator.pipeline import build
-from generator.render import OutputMemo, json_rows
 from generator.writer import NotPublished, SiteWriter
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
@@ -325,3 +325,30 @@ def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
     # The build no longer makes it: the folder is someone's, left as it is.
     assert SiteWriter(site).update([outputs[0]], frozenset({"data/a.json", "data/b.json"}))
     assert (site / "data/b.json/keep.txt").read_text() == "mine"
+
+
+def test_kept_pages_must_still_be_published(tmp_path):
+    """A `KeptPages` keeps its published files (and removes none of them); one that is
+    gone, or was never published, makes the rebuild a full one before anything is
+    written; two that keep one path are an error."""
+    site = tmp_path / "site"
+    for name in ("a", "b", "c"):
+        (site / name).mkdir(parents=True)
+        (site / name / "index.html").write_bytes(name.encode())
+    published = frozenset({"a/index.html", "b/index.html", "c/index.html"})
+    writer = SiteWriter(site)
+    page = Output("c/index.html", b"new c", differs=True)
+    kept = [frozenset({"a/index.html"}), frozenset({"b/index.html"})]
+    assert writer.update([page], published, kept) == []
+    assert writer.written == published and writer.changed == ["c/index.html"]
+    assert (site / "a/index.html").read_bytes() == b"a"
+    with pytest.raises(NotPublished):
+        SiteWriter(site).update([], published - {"b/index.html"}, kept)
+    (site / "b/index.html").unlink()
+    with pytest.raises(NotPublished):
+        SiteWriter(site).update([Output("c/index.html", b"newer", differs=True)], published, kept)
+    assert (site / "c/index.html").read_bytes() == b"new c"  # nothing written since
+    (site / "b/index.html").write_bytes(b"b")
+    with pytest.raises(DigestError) as twice:
+        SiteWriter(site).update([], published, [kept[0], kept[0]])
+    assert "a/index.html" in str(twice.value)

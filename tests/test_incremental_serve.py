@@ -265,3 +265,29 @@ def test_symlinked_content_is_read_whatever_was_reported(bundled):
     serve.build("elsewhere/linked.md")
     assert "Relinked" in page(bundled, "linked.md")
     serve.assert_same_as_clean_build()
+
+
+def test_quote_edits_reach_every_page_that_shows_the_quote(bundled):
+    """Edits that change quotes and nothing an entity page's mentions read: the quote
+    stage's result changes while the entity stage keeps its own, so the speaker's page
+    (which lists what they said) must still be rendered again."""
+    serve = Serve(bundled)
+    serve.build()
+    said = "This folk wisdom is fully applicable"
+    for article in (REUTERS, DAWN):  # both carry it: their wording is merged
+        edit(bundled, article, said, "This folk wisdom is wholly applicable")
+    result = serve.build(REUTERS, DAWN)
+    assert result.incremental and "entities/vladimir-putin/index.html" in result.written
+    assert "wholly applicable" in (bundled / "site/entities/vladimir-putin/index.html").read_text(
+        encoding="utf-8"
+    )
+    serve.assert_same_as_clean_build()
+    # Not a quote any more: the listings drop it, although no quote that is left
+    # changed.
+    edit(bundled, DAWN, "“This folk wisdom is wholly", "This folk wisdom is wholly")
+    edit(bundled, DAWN, "between our countries.”", "between our countries.")
+    edit(bundled, REUTERS, '*"This folk wisdom is wholly', "*This folk wisdom is wholly")
+    edit(bundled, REUTERS, 'between our countries."*', "between our countries.*")
+    result = serve.build(REUTERS, DAWN)
+    assert result.incremental and "quotes/index.html" in result.written
+    serve.assert_same_as_clean_build()
