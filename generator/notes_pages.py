@@ -12,12 +12,12 @@ pages include notes with:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from markupsafe import Markup
 
+from generator.data_files import json_output
 from generator.model import Article, Output, Site
 from generator.notes import LinkedNote, notes_on
 from generator.notes_markup import NOTE_LABEL
@@ -166,18 +166,12 @@ def annotations_data(site: Site, urls: Urls) -> dict[str, Any]:
     }
 
 
-def _json(path: str, data: Any) -> Output:
-    # Same format as render.json_output (not imported: render imports this module).
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    return Output(path, (text + "\n").encode("utf-8"))
-
-
 def notes_pages(site: Site, renderer: Any) -> Iterable[Output]:
     urls = renderer.urls
     if renderer.claim():
         views = [note_view(n, site, urls) for n in site.notes]
         yield renderer.listing(Urls.path("page", "notes"), "notes.html", notes=views)
     if renderer.claim():
-        yield _json("data/notes.json", notes_data(site, urls))
+        yield json_output("data/notes.json", notes_data(site, urls))
     if renderer.claim():
-        yield _json("data/annotations.jsonld", annotations_data(site, urls))
+        yield json_output("data/annotations.jsonld", annotations_data(site, urls))
