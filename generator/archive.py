@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from generator.model import Article, Output, Site
@@ -59,11 +60,14 @@ def home_pages(
     pages = max(1, -(-len(articles) // size))
     for number in renderer.each(range(1, pages + 1)):
         chunk = list(articles[(number - 1) * size : number * size])
+        links = renderer.view(
+            "pagination", str(number), pages, partial(pagination, number, pages, renderer.urls)
+        )
         yield renderer.listing(
             page_path(number),
             "index.html",
             articles=chunk,
-            pagination=pagination(number, pages, renderer.urls),
+            pagination=links,
             **((first or {}) if number == 1 else {}),
         )
 
@@ -79,11 +83,17 @@ def month_label(key: str) -> str:
     return f"{calendar.month_name[int(month)]} {year}"
 
 
+def _months(site: Site, renderer: Renderer) -> dict[str, list[dict[str, Any]]]:
+    """The articles' summaries by month, newest first (as the articles are)."""
+    months: dict[str, list[dict[str, Any]]] = {}
+    for article, summary in zip(site.articles, renderer.summaries(site), strict=True):
+        months.setdefault(month_key(article), []).append(summary)
+    return months
+
+
 def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
-    months: dict[str, list[Article]] = {}
-    for article in site.articles:  # already newest first
-        months.setdefault(month_key(article), []).append(article)
+    months = renderer.view("months", "", site.articles, partial(_months, site, renderer))
     keys = sorted((k for k in months if k != "undated"), reverse=True)
     if "undated" in months:
         keys.append("undated")
@@ -107,5 +117,5 @@ def archive_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             month=listing[position],
             newer=newer,
             older=older,
-            articles=[renderer.summary(a) for a in months[key]],
+            articles=months[key],
         )

@@ -165,6 +165,12 @@ class Renderer:
             "article", article.id, article, partial(article_summary, article, self.urls)
         )
 
+    def summaries(self, site: Site) -> list[dict[str, Any]]:
+        """Every article's `summary`, in the site's order (a view: never change it)."""
+        return self.view(
+            "articles", "", site.articles, lambda: [self.summary(a) for a in site.articles]
+        )
+
     def reusable(self, kind: str, key: str) -> bool:
         return self.dirty is not None and key not in self.dirty[kind]
 
@@ -332,7 +338,7 @@ def article_entities(site: Site, article: Article, urls: Urls) -> list[dict[str,
 
 def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
-    articles = [renderer.summary(a) for a in site.articles]
+    articles = renderer.summaries(site)
     from generator.archive import home_pages  # paginated home (page_size per page)
 
     # The home page shows the latest stories (newest first) and links to all of them.

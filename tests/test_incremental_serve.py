@@ -291,3 +291,18 @@ def test_quote_edits_reach_every_page_that_shows_the_quote(bundled):
     result = serve.build(REUTERS, DAWN)
     assert result.incremental and "quotes/index.html" in result.written
     serve.assert_same_as_clean_build()
+
+
+def test_paginated_listings_stay_right_across_rebuilds(bundled):
+    """One article per home page: each page's pagination is its own, in the dev server's
+    first build and after an edit."""
+    config = bundled / "digest.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "page_size: 1\n", encoding="utf-8")
+    serve = Serve(bundled)
+    serve.build()
+    serve.assert_same_as_clean_build()
+    edit(bundled, DAWN, "title: ", "title: Renamed ")
+    assert serve.build(DAWN).incremental
+    pages = [bundled / "site/index.html", bundled / "site/page/2/index.html"]
+    assert ["Renamed" in p.read_text(encoding="utf-8") for p in pages].count(True) == 1
+    serve.assert_same_as_clean_build()
