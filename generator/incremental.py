@@ -62,7 +62,7 @@ class Memory:
     # `heard_since_load`: a build reported them (a load nobody reported to reads every file).
     unread: set[str] | None = None
     heard_since_load: bool = False
-    articles: dict[Any, tuple] = field(default_factory=dict)  # see stages.load_articles
+    articles: Any = None  # the last build's articles: see stages.load_articles
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores

@@ -4,6 +4,9 @@ stage uses), load the notes, group the quotes by article."""
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import is_not
+
 from generator import articles as articles_mod
 from generator import cache as cache_mod
 from generator import entities as entities_mod
@@ -23,40 +26,81 @@ def load_articles(
 ) -> tuple[list[Article], dict, list[Diagnostic]]:
     """Every document, and the articles made of them. With a `memory` (`digest serve`),
     only files the watcher reported (or new ones) are read again, and an article whose
-    Document is unchanged is the same Article object as before."""
+    Document is unchanged is the same Article object as before (`_articles`)."""
     if memory is None:
         documents, problems = load.load_content(config, cache)
-        made: dict = {}
-    else:
-        listing, unread = memory.listing, memory.reported()
-        if (
-            listing is None
-            or unread is None
-            or not listing.still_valid(config.content_path, unread)
-        ):
-            listing = load.list_content(config)
-        documents, problems = load.load_content(config, cache, memory.documents, listing, unread)
-        memory.listing = listing
-        memory.loaded()
-        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
-        made = memory.articles
-    articles: list[Article] = []
-    fresh: dict = {}
-    for doc in documents["articles"]:
-        earlier = made.get(doc.path)
-        if earlier is not None and earlier[0] is doc:
-            article, found = earlier[1], earlier[2]
-        else:
-            article, found = articles_mod.from_document(doc)
-        fresh[doc.path] = (doc, article, found)
-        problems.extend(found)
-        if article is not None:
-            articles.append(article)
-    problems.extend(articles_mod.check_unique(articles))
-    articles.sort(key=lambda a: a.sort_key)
-    if memory is not None:
-        memory.articles = fresh
-    return articles, documents, problems
+        articles, found = _articles(tuple(documents["articles"]), None).result()
+        return articles, documents, [*problems, *found]
+    listing, unread = memory.listing, memory.reported()
+    if listing is None or unread is None or not listing.still_valid(config.content_path, unread):
+        listing = load.list_content(config)
+    documents, problems = load.load_content(config, cache, memory.documents, listing, unread)
+    memory.listing = listing
+    memory.loaded()
+    memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+    memory.articles = _articles(tuple(documents["articles"]), memory.articles)
+    articles, found = memory.articles.result()
+    return articles, documents, [*problems, *found]
+
+
+class _Articles:
+    """The articles made of a build's article documents (`docs`): `made[i]` is
+    (Article or None, problems) of `docs[i]`; `ordered` the articles, newest first."""
+
+    def __init__(self, docs: tuple, made: list[tuple], last=None, changed: list[int] = ()):
+        """`last`: the articles of the last build, when `made` differs from its only at
+        the positions `changed`, in articles with no problems, each with the id, path,
+        slug and place in the order of the one it replaces (see `_articles`)."""
+        self.docs, self.made = docs, made
+        self._where: dict[str, int] | None = None
+        if last is not None:
+            self.ordered = list(last.ordered)
+            for i in changed:
+                self.ordered[last.where(last.made[i][0].id)] = made[i][0]
+            self.problems, self._where = last.problems, last._where
+            return
+        articles = [a for a, _ in made if a is not None]  # in the documents' order
+        self.problems = [p for _, found in made for p in found]
+        self.problems.extend(articles_mod.check_unique(articles))
+        self.ordered = sorted(articles, key=lambda a: a.sort_key)
+
+    def result(self) -> tuple[list[Article], list[Diagnostic]]:
+        return self.ordered, self.problems
+
+    def where(self, article_id: str) -> int:
+        if self._where is None:
+            self._where = {a.id: i for i, a in enumerate(self.ordered)}
+        return self._where[article_id]
+
+
+def _articles(docs: tuple, last: _Articles | None) -> _Articles:
+    """The articles of `docs`. Those of the documents of the `last` build are kept; when
+    only some documents are new, each in an old one's place, and their articles keep the
+    old ones' id, slug and place in the order, the order is patched, not sorted again."""
+    if last is None or len(last.docs) != len(docs):
+        # The last build's documents are alive in `last`, so their ids are theirs.
+        known = (
+            {id(d): m for d, m in zip(last.docs, last.made, strict=True)}
+            if last is not None
+            else {}
+        )
+        return _Articles(docs, [known.get(id(d)) or articles_mod.from_document(d) for d in docs])
+    changed = list(compress(range(len(docs)), map(is_not, docs, last.docs)))
+    if not changed:
+        return last
+    made = list(last.made)
+    in_place = True
+    for i in changed:
+        made[i] = articles_mod.from_document(docs[i])
+        (old, old_found), (new, found) = last.made[i], made[i]
+        in_place = in_place and not (old_found or found or old is None or new is None)
+        in_place = in_place and _place(old) == _place(new)
+    return _Articles(docs, made, last, changed) if in_place else _Articles(docs, made)
+
+
+def _place(article: Article) -> tuple:
+    """What an article's place in the order, and the checks on all of them, read."""
+    return article.id, article.path, article.slug, article.sort_key
 
 
 def parse_articles(

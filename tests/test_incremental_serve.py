@@ -306,3 +306,31 @@ def test_paginated_listings_stay_right_across_rebuilds(bundled):
     pages = [bundled / "site/index.html", bundled / "site/page/2/index.html"]
     assert ["Renamed" in p.read_text(encoding="utf-8") for p in pages].count(True) == 1
     serve.assert_same_as_clean_build()
+
+
+def test_an_edit_reports_the_problems_of_the_file_it_changed(bundled):
+    """The last build's articles are kept, but not their warnings once the file changed."""
+    serve = Serve(bundled)
+    serve.build()
+    edit(bundled, DAWN, "source: Dawn\n", "")
+    result = serve.build(DAWN)
+    assert result.incremental
+    assert [d.message for d in result.diagnostics if "source" in d.message] == [
+        "missing 'source': name the outlet that published the article"
+    ]
+    serve.assert_same_as_clean_build()
+    edit(bundled, DAWN, "title: ", "source: Dawn\ntitle: ")
+    assert not [d for d in serve.build(DAWN).diagnostics if "source" in d.message]
+
+
+def test_unchanged_articles_stay_the_same_objects_when_one_is_added(bundled):
+    """What every later stage's comparisons rely on to be quick (`stages.load_articles`)."""
+    serve = Serve(bundled)
+    serve.build()
+    before = serve.memory.site.articles_by_id()
+    copy = "content/articles/copy-of-dawn.md"
+    shutil.copy(bundled / DAWN, bundled / copy)
+    assert serve.build(copy).incremental
+    after = serve.memory.site.articles_by_id()
+    assert set(after) == set(before) | {"copy-of-dawn"}
+    assert all(after[key] is article for key, article in before.items())
