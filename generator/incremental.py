@@ -33,8 +33,10 @@ again when anything it reads might have changed; DESIGN.md convention 10), and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter, is_not, or_
 from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
@@ -46,6 +48,7 @@ from generator.pages_quotes import quotes_by_speaker
 from generator.story_views import stories_by_article
 
 T = TypeVar("T")
+ID = attrgetter("id")
 
 # Page kinds that can be kept; the producers ask `Renderer.split` or `Renderer.reusable`.
 ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
@@ -65,6 +68,7 @@ class Memory:
     articles: Any = None  # the last build's articles: see stages.load_articles
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # see _memo_map
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
+    by_article: dict[str, tuple] = field(default_factory=dict)  # see `per_article`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
     rows: OutputMemo = field(default_factory=OutputMemo)  # see data_files.json_rows
     pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
@@ -120,6 +124,36 @@ def reuse(memory: Memory | None, stage: str, inputs: Any, compute: Callable[[], 
     result = compute()
     memory.stages[stage] = (inputs, result)
     return result
+
+
+def per_article(
+    memory: Memory | None,
+    name: str,
+    articles: Sequence[Article],
+    make: Callable[[Article], T],
+    parsed: dict[str, Any] | None = None,
+) -> tuple[T, ...]:
+    """`tuple(make(a) for a in articles)`, where `make` reads nothing but the article
+    and, with `parsed`, its parse. With a `memory`, an article that is the very object in
+    the same place in the last build's list, with the very same parse, keeps its last
+    row without a call: an edit makes one row again, not 10,000 (the positions that
+    differ are found without a Python loop)."""
+    arts = tuple(articles)
+    parses = tuple(map(parsed.__getitem__, map(ID, arts))) if parsed is not None else ()
+    last = memory.by_article.get(name) if memory is not None else None
+    if last is not None and len(last[0]) == len(arts) and len(last[1]) == len(parses):
+        differ = map(is_not, arts, last[0])
+        if parsed is not None:
+            differ = map(or_, differ, map(is_not, parses, last[1]))
+        made = list(last[2])
+        for i in compress(range(len(arts)), differ):
+            made[i] = make(arts[i])
+        rows = tuple(made)
+    else:
+        rows = tuple(map(make, arts))
+    if memory is not None:
+        memory.by_article[name] = (arts, parses, rows)
+    return rows
 
 
 def theme_key(config: Config, theme_dirs: Iterable) -> tuple[str, str]:

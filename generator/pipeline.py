@@ -117,7 +117,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     raise_if_errors(problems)
     context = ""
     if keyed:  # made again only when what it reads changed (sorting 10,000 paths: 18 ms)
-        read = context_inputs(config, documents, articles)
+        read = context_inputs(config, documents, articles, memory)
         context = incremental.reuse(memory, "context", read, lambda: context_key(read))
     parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
     timer.lap("parse")
@@ -128,8 +128,12 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         "entities",
         (
             entity_docs,
-            tuple(
-                (a.id, a.path, a.body_line, entity_index.found_in(parsed[a.id])) for a in articles
+            incremental.per_article(
+                memory,
+                "entities",
+                articles,
+                lambda a: (a.id, a.path, a.body_line, entity_index.found_in(parsed[a.id])),
+                parsed,
             ),
         ),
         lambda: entity_index.link(registry, articles, parsed),
@@ -141,12 +145,21 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     quotes = incremental.reuse(
         memory,
         "quotes",
-        (entity_docs, tuple((a.id, a.source, a.date, parsed[a.id].quotes) for a in articles)),
+        (
+            entity_docs,
+            incremental.per_article(
+                memory,
+                "quotes",
+                articles,
+                lambda a: (a.id, a.source, a.date, parsed[a.id].quotes),
+                parsed,
+            ),
+        ),
         lambda: link_quotes(articles, parsed, resolve=registry.resolve),
     )
     timer.lap("link")
     # Without a registry, story grouping falls back to capitalised names in the text.
-    by_article = {a.id: entities.ids_in(a.id) for a in articles} if registry.entities else None
+    by_article = entities.by_article if registry.entities else None  # every article's
     names = {e.id: e.name for e in registry.entities}
     said = incremental.reuse(memory, "quotes_by_article", quotes, lambda: quotes_by_article(quotes))
     # Everything stories read: an edit that changes none of it (a note's) keeps them all.

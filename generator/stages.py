@@ -212,7 +212,9 @@ def quotes_by_article(quotes) -> dict[str, list[str]]:
     return found
 
 
-def context_inputs(config: Config, documents: dict[str, list], articles: list) -> tuple:
+def context_inputs(
+    config: Config, documents: dict[str, list], articles: list, memory=None
+) -> tuple:
     """What an article's parse may depend on besides the article itself and the notes
     anchored on it (which the parse key names separately: `parse_articles`).
 
@@ -220,6 +222,7 @@ def context_inputs(config: Config, documents: dict[str, list], articles: list) -
     read any other non-article document and the set of articles: so all of those are in
     the key. Editing an entity re-parses every article (a false positive, never a stale
     page); editing an article's text, or a note on it, re-parses that article.
+    `memory`: see `incremental.per_article`.
     """
     others = tuple(
         (kind, str(doc.path), doc.sha256)
@@ -227,7 +230,10 @@ def context_inputs(config: Config, documents: dict[str, list], articles: list) -
         if kind not in ("articles", "notes")
         for doc in docs
     )
-    return config, others, tuple((str(a.path), a.id, a.slug) for a in articles)
+    own = incremental.per_article(
+        memory, "context", articles, lambda a: (str(a.path), a.id, a.slug)
+    )
+    return config, others, own
 
 
 def context_key(inputs: tuple) -> str:
