@@ -167,23 +167,43 @@ def memo_map(cache, workers: Workers, context: str, recent: dict | None = None):
     are computed together (in parallel) and stored. Each item is all its result reads.
 
     `recent` (`incremental.Memory.results`, kept by `digest serve` between builds) holds
-    each item's last (context, item, result) by `ident(item)`: an equal item in the same
-    context takes that result as it is, with no key to hash and nothing to unpickle.
+    each mapping's last (context, idents, items, results) by name: an item equal to the
+    last one of its `ident(item)` in the same context takes that result as it is, with
+    no key to hash and nothing to unpickle. When the idents are those of the last build,
+    in order (an edit), the items that are the very same objects are not even compared.
     """
 
     def mapper(name: str, fn, items, ident):
-        results: list = [None] * len(items)
-        earlier = recent.get(name, {}) if recent is not None else {}
+        idents = tuple(map(ident, items))
+        last = recent.get(name) if recent is not None else None
+        if last is not None and last[0] != context:
+            last = None
+        if last is not None and last[1] == idents:
+            old = last[2]
+            results = list(last[3])
+            todo = [
+                i
+                for i in compress(range(len(items)), map(is_not, items, old))
+                if old[i] != items[i]
+            ]
+        else:
+            results = [None] * len(items)
+            earlier = {}
+            if last is not None:
+                earlier = dict(zip(last[1], zip(last[2], last[3], strict=True), strict=True))
+            todo = []
+            for position, (key, item) in enumerate(zip(idents, items, strict=True)):
+                found = earlier.get(key)
+                if found is not None and same(found[0], item):
+                    results[position] = found[1]
+                else:
+                    todo.append(position)
         missing: list[tuple[int, str | None]] = []
-        for position, item in enumerate(items):
-            last = earlier.get(ident(item))
-            if last is not None and last[0] == context and same(last[1], item):
-                results[position] = last[2]
-                continue
+        for position in todo:
             if cache is None:
                 missing.append((position, None))
                 continue
-            key, value = cache.lookup(name, (context, item))
+            key, value = cache.lookup(name, (context, items[position]))
             if value is cache_mod.MISSING:
                 missing.append((position, key))
             else:
@@ -194,10 +214,7 @@ def memo_map(cache, workers: Workers, context: str, recent: dict | None = None):
                 cache.store(key, value)
             results[position] = value
         if recent is not None:
-            recent[name] = {
-                ident(item): (context, item, value)
-                for item, value in zip(items, results, strict=True)
-            }
+            recent[name] = (context, idents, list(items), results)
         return results
 
     return mapper
