@@ -162,10 +162,13 @@ class SiteWriter:
         rebuilds (`pipeline.build` with a `Memory`): every output is rendered before this
         is called, and the dev server holds requests while it runs.
 
-        `outputs` are `model.Output`s; a `kept` one must still be published, as must
-        every path in `kept` (`model.KeptPages`), and a patched one must find the
-        published file its patch was made from (else `NotPublished` is raised before
-        anything is written: build in full instead).
+        `outputs` are `model.Output`s; a `kept` one must have been published by the last
+        build (in `previous`), as must every path in `kept` (`model.KeptPages`), and a
+        patched one must find the published file its patch was made from (else
+        `NotPublished` is raised before anything is written: build in full instead).
+        That the kept files are still there is not looked up here (25,950 at 10,000
+        articles, 48 ms): `digest serve` does it once the changed pages are written
+        (`first_missing`), and builds everything when one is gone.
         Changed files are replaced atomically; files in `previous` (the last build's
         outputs) that are no longer produced are removed. Returns the removed paths.
         """
@@ -178,11 +181,6 @@ class SiteWriter:
         unpublished = kept_pages.difference(previous)
         if unpublished:
             raise NotPublished(min(unpublished))
-        kept_pages.update(o.path for o in outputs if o.kept and o.path in previous)
-        # Their paths were checked when written.
-        missing = fileops.first_missing(root, list(kept_pages))
-        if missing is not None:
-            raise NotPublished(missing)
         for output in outputs:
             if output.kept and output.path in previous:
                 continue
@@ -231,6 +229,10 @@ class SiteWriter:
                 folder.rmdir()
                 folder = folder.parent
         return removed
+
+    def first_missing(self, paths: Iterable[str]) -> str | None:
+        """The first of `paths` (output paths) that is not in the published site."""
+        return fileops.first_missing(os.fspath(self.root), list(paths))
 
     def _twice(self, paths: list[str]) -> None:
         raise DigestError(

@@ -18,6 +18,7 @@ from generator.incremental import Memory
 from generator.load import read_config
 from generator.parallel import Workers
 from generator.pipeline import build
+from generator.writer import SiteWriter
 
 REUTERS = "content/articles/reuters-putin-and-north-koreas-kim-discuss.md"
 DAWN = "content/articles/dawn-2023-09-14-russian-president-vladimir-putin.md"
@@ -151,13 +152,18 @@ def test_global_changes_and_a_damaged_site_build_everything(bundled):
     write(bundled, "content/entities/vostochny.md", "---\nname: Vostochny\ntype: place\n---\n")
     assert not serve.build("content/entities/vostochny.md").incremental
     serve.assert_same_as_clean_build()
-    # A page deleted from site/ behind the server's back: it cannot be kept, so the
-    # rebuild is a full one and brings it back.
+    # A page deleted from site/ behind the server's back: the rebuild keeps it as it
+    # is, and the dev server then finds it gone (`first_missing`) and builds everything
+    # (test_serve.py), which brings it back.
     entity = bundled / "site/entities/kremlin/index.html"
     entity.unlink()
     edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
-    assert not serve.build(REUTERS).incremental
-    assert entity.is_file()
+    assert serve.build(REUTERS).incremental
+    writer = SiteWriter(bundled / "site")
+    assert writer.first_missing(serve.memory.files) == "entities/kremlin/index.html"
+    serve.memory.forget_site()
+    assert not serve.build().incremental
+    assert entity.is_file() and writer.first_missing(serve.memory.files) is None
     serve.assert_same_as_clean_build()
     # A data file changed behind its back: the patch of it (Dawn's row kept, Reuters'
     # new) cannot apply, so the same.

@@ -66,6 +66,23 @@ def test_an_edit_reloads_with_the_new_content(served, project):
     assert "Edited headline" in served.text("")
 
 
+def test_a_page_removed_from_site_comes_back_after_the_next_edit(served, project):
+    """The rebuild after an edit keeps the other pages as published; then the server
+    finds one of them gone and builds everything, which brings it back."""
+    page = project / "site/articles/second/index.html"
+    page.unlink()
+    since = served.generation()
+    edit(project / "content/articles/first.md", article(title="Edited again", body="Alpha."))
+    served.wait_reload(since)
+    deadline = time.monotonic() + 30
+    while not page.is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert page.is_file(), served.lines
+    assert any("articles/second/index.html is gone from site/" in line for line in served.lines)
+    assert "Second headline" in served.text("articles/second/")
+    assert "Edited again" in served.text("articles/first/")
+
+
 def test_an_atomic_rename_save_is_seen(served, project):
     since = served.generation()
     atomic_save(project / "content/articles/second.md", article(title="Renamed in", body="B."))
