@@ -2,8 +2,8 @@
 
 The design is MkDocs' livereload plus Zola's error overlay (DESIGN.md convention 9):
 
-* the build loop (`devserver.DevServer`) runs on the main thread; HTTP requests run on their own threads and
-  wait while a build runs, so a half-written site is never served;
+* the build loop (`devserver.DevServer`) runs on the main thread; HTTP requests run on
+  their own threads and wait while a build runs, so a half-written site is never served;
 * the reload script and the error overlay are injected into HTML responses at serve
   time only: the files in `site/` are exactly what `digest build` writes;
 * `<base>__digest/events?since=N` is a Server-Sent Events stream that sends one
