@@ -115,7 +115,7 @@ class OutputMemo:
 def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) -> Output:
     """`json_output(path, [make() for each row])`. With a `memo`, a row whose inputs equal
     those the published file was written from keeps its encoded bytes, and when every
-    row is kept, in the same order, the published file is kept as it is."""
+    row has the bytes it had, in the same order, the published file is kept as it is."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     last = memo.published.get(path) if memo is not None else None
     kept: dict[str, tuple[Any, bytes]] = {}
@@ -127,9 +127,10 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
         earlier = last.get(name) if last is not None else None
         if earlier is not None and earlier[0] == inputs:
             data = earlier[1]
-        else:
-            data, same = encode(make()).encode("utf-8"), False
-            other_bytes = other_bytes or (earlier is not None and data != earlier[1])
+        else:  # made again; the same bytes (an article's text edited) are no change
+            data = encode(make()).encode("utf-8")
+            if earlier is None or data != earlier[1]:
+                same, other_bytes = False, other_bytes or earlier is not None
         if memo is not None:
             kept[name] = (inputs, data)
         names.append(name)

@@ -35,8 +35,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import attrgetter, is_not, or_
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
@@ -45,6 +44,7 @@ from generator.data_files import OutputMemo
 from generator.load import Listing
 from generator.model import Article, Document, Site, same
 from generator.pages_quotes import quotes_by_speaker
+from generator.positions import remade
 from generator.story_views import stories_by_article
 
 T = TypeVar("T")
@@ -136,24 +136,10 @@ def per_article(
     """`tuple(make(a) for a in articles)`, where `make` reads nothing but the article
     and, with `parsed`, its parse. With a `memory`, an article that is the very object in
     the same place in the last build's list, with the very same parse, keeps its last
-    row without a call: an edit makes one row again, not 10,000 (the positions that
-    differ are found without a Python loop)."""
-    arts = tuple(articles)
-    parses = tuple(map(parsed.__getitem__, map(ID, arts))) if parsed is not None else ()
-    last = memory.by_article.get(name) if memory is not None else None
-    if last is not None and len(last[0]) == len(arts) and len(last[1]) == len(parses):
-        differ = map(is_not, arts, last[0])
-        if parsed is not None:
-            differ = map(or_, differ, map(is_not, parses, last[1]))
-        made = list(last[2])
-        for i in compress(range(len(arts)), differ):
-            made[i] = make(arts[i])
-        rows = tuple(made)
-    else:
-        rows = tuple(map(make, arts))
-    if memory is not None:
-        memory.by_article[name] = (arts, parses, rows)
-    return rows
+    row without a call (`positions.remade`): an edit makes one row again, not 10,000."""
+    parses = map(parsed.__getitem__, map(ID, articles)) if parsed is not None else ()
+    store = memory.by_article if memory is not None else None
+    return remade(store, name, articles, make, tuple(parses))
 
 
 def theme_key(config: Config, theme_dirs: Iterable) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from generator.errors import DigestError, error
 from generator.model import Article, KeptPages, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.parallel import Tickets
+from generator.positions import remade
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
@@ -165,11 +166,14 @@ class Renderer:
             "article", article.id, article, partial(article_summary, article, self.urls)
         )
 
-    def summaries(self, site: Site) -> list[dict[str, Any]]:
-        """Every article's `summary`, in the site's order (a view: never change it)."""
-        return self.view(
-            "articles", "", site.articles, lambda: [self.summary(a) for a in site.articles]
-        )
+    def summaries(self, site: Site) -> tuple[dict[str, Any], ...]:
+        """Every article's `summary`, in the site's order (views: never change one)."""
+        return self.remade("summaries", site.articles, self.summary)
+
+    def remade(self, name: str, items, make: Callable[[Any], T], also=()) -> tuple[T, ...]:
+        """`positions.remade`, kept while the views are (`digest serve`)."""
+        store = self.views.setdefault("\0remade", {}) if self.views is not None else None
+        return remade(store, name, items, make, also)
 
     def reusable(self, kind: str, key: str) -> bool:
         return self.dirty is not None and key not in self.dirty[kind]
@@ -356,14 +360,20 @@ def core_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if renderer.claim():
         yield renderer.listing("404.html", "404.html")
     if renderer.claim():
-        yield json_rows("data/articles.json", articles_rows(site, urls), renderer.rows)
+        yield json_rows("data/articles.json", articles_rows(site, renderer), renderer.rows)
 
 
-def articles_rows(site: Site, urls: Urls) -> Iterator[Row]:
-    """`data/articles.json`, one article at a time (see `json_rows`)."""
-    for a in site.articles:
+def articles_rows(site: Site, renderer: Renderer) -> tuple[Row, ...]:
+    """`data/articles.json`, one article at a time (see `json_rows`), made again only
+    for the articles that are not the objects they were, with the parse (`remade`)."""
+    urls = renderer.urls
+
+    def row(a: Article) -> Row:
         word_count = site.parsed[a.id].word_count
-        yield a.id, (a, word_count), partial(_article_row, a, word_count, urls)
+        return a.id, (a, word_count), partial(_article_row, a, word_count, urls)
+
+    parses = tuple(map(site.parsed.__getitem__, map(ID, site.articles)))
+    return renderer.remade("articles.json", site.articles, row, parses)
 
 
 def _article_row(a: Article, word_count: int, urls: Urls) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from generator.incremental import Memory
 from generator.load import read_config
 from generator.model import Output
 from generator.pipeline import build
+from generator.positions import remade
 from generator.writer import NotPublished, SiteWriter
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
@@ -201,7 +202,8 @@ def _patched(published: bytes, patch) -> bytes:
 
 
 def test_data_file_rows_say_what_changed():
-    """`json_rows` with the dev server's memo: kept as published when every row is; else
+    """`json_rows` with the dev server's memo: kept as published when every row has its
+    bytes (the same inputs, or other inputs that make the same bytes); else
     a patch of the published file that copies each row whose bytes are unchanged (and no
     bytes of its own); else the whole bytes, marked as differing (written without reading
     the old file) only when a row that was published has other bytes now."""
@@ -226,9 +228,8 @@ def test_data_file_rows_say_what_changed():
     assert build(("a", "1", 1), ("b", "2", 2)).kept
     changed = build(("a", "1", 1), ("b", "3", 3))
     assert changed.patch is not None and published == b'[{"v":1},{"v":3}]\n'
-    # Other inputs, the same bytes: the patch keeps every byte where it is.
-    same_bytes = build(("a", "1", 1), ("b", "three", 3))
-    assert same_bytes.patch.pieces == ((0, len(published)),)
+    # Other inputs, the same bytes: kept as published (no patch to make).
+    assert build(("a", "1", 1), ("b", "three", 3)).kept
     # No row the same: the whole bytes, known to differ when the rows are the same ones.
     other = build(("a", "2", 2), ("b", "4", 4))
     assert other.patch is None and other.differs and published == b'[{"v":2},{"v":4}]\n'
@@ -357,3 +358,41 @@ def test_kept_pages_must_still_be_published(tmp_path):
     with pytest.raises(DigestError) as twice:
         SiteWriter(site).update([], published, [kept[0], kept[0]])
     assert "a/index.html" in str(twice.value)
+
+
+@given(
+    st.lists(st.integers(0, 5), max_size=6),
+    st.lists(st.tuples(st.integers(0, 7), st.integers(0, 5), st.booleans()), max_size=6),
+)
+def test_remade_lists_equal_lists_made_anew(first, edits):
+    """`positions.remade` after edits (an item or its `also` replaced by a new object, or
+    an item added): the same list as made from scratch, with `make` called only where
+    something at that place is not the very object it was."""
+
+    class Box:
+        def __init__(self, value: int):
+            self.value = value
+
+    calls: list[int] = []
+
+    def make(box: Box) -> int:
+        calls.append(box.value)
+        return box.value * 10
+
+    store: dict = {}
+    items = [Box(v) for v in first]
+    also = [object() for _ in items]
+    assert remade(store, "x", items, make, also) == tuple(v * 10 for v in first)
+    for position, value, in_also in edits:
+        calls.clear()
+        if position >= len(items):
+            items.append(Box(value))
+            also.append(object())
+        elif in_also:
+            also[position] = object()
+        else:
+            items[position] = Box(value)
+        before = store["x"]
+        assert remade(store, "x", items, make, also) == tuple(b.value * 10 for b in items)
+        if len(before[0]) == len(items):
+            assert len(calls) == 1
