@@ -23,6 +23,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 from generator.sentences import STOPWORDS, Sentence, capitalised_names
 
@@ -345,6 +346,9 @@ class _Scoring:
         }
 
 
+_ID_STORY, _PAIR = attrgetter("id", "story"), itemgetter(1, 2)
+
+
 def _rank(scored: tuple[float, str, str]) -> tuple[float, str, str]:
     return -scored[0], scored[1], scored[2]
 
@@ -360,13 +364,14 @@ def group(
     """
     memo = {} if memo is None else memo
     scored = pair_scores(items, entities_by_article, memo, JOIN_MIN)
-    # The same ranking (the very list, kept by the scoring) and explicit stories: the
-    # same groups as the last build.
-    explicit = [(item.id, item.story) for item in items]
+    # The same pairs in the same order (only their scores may differ: an article's text
+    # edited) and the same explicit stories: the same groups as the last build.
+    explicit = tuple(map(_ID_STORY, items))
+    pairs = tuple(map(_PAIR, scored))
     last = memo.get("grouped")
-    if last is not None and last[0] is scored and last[1] == explicit:
+    if last is not None and last[1] == explicit and (last[0] is scored or last[3] == pairs):
         return last[2]
-    memo["grouped"] = (scored, explicit, _joined(items, scored))
+    memo["grouped"] = (scored, explicit, _joined(items, scored), pairs)
     return memo["grouped"][2]
 
 

@@ -23,14 +23,25 @@ def remade(
     items: Sequence[Any],
     make: Callable[[Any], T],
     also: Sequence[Any] = (),
+    key: Callable[[Any], Any] | None = None,
 ) -> tuple[T, ...]:
     """`tuple(map(make, items))`, where `make(item)` reads nothing but the item and the
     object at the same place in `also`. With a `store` (a dict kept between builds),
     the last list of `name` keeps each entry whose item and `also` object are the very
-    objects they were at its place, when the lengths are the same."""
+    objects they were at its place, when the lengths are the same. When they are not
+    (an item added or removed), with a `key`, an entry is kept when the last item of
+    its key, and that item's `also` object, are the very objects."""
     items, also = tuple(items), tuple(also)
     last = store.get(name) if store is not None else None
-    if last is not None and len(last[0]) == len(items) and len(last[1]) == len(also):
+    if last is not None and key is not None and len(last[0]) != len(items):
+        earlier = {key(x): i for i, x in enumerate(last[0])}
+        rows = []
+        for i, item in enumerate(items):
+            j = earlier.get(key(item))
+            same = j is not None and last[0][j] is item and (not also or last[1][j] is also[i])
+            rows.append(last[2][j] if same else make(item))
+        rows = tuple(rows)
+    elif last is not None and len(last[0]) == len(items) and len(last[1]) == len(also):
         differ = map(is_not, items, last[0])
         if also:
             differ = map(or_, differ, map(is_not, also, last[1]))

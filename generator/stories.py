@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from generator import compare as compare_mod
@@ -22,6 +23,7 @@ from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.grouping import GroupInput, group
 from generator.model import Article, Document, same
+from generator.positions import remade
 from generator.sentences import (
     Sentence,
     article_sentences,
@@ -124,7 +126,7 @@ def link(
     grouped = group(items, entity_sets, memo)
     # The same groups, story files and config, and the same of each article what naming
     # and ordering the stories read (not its text): the same stories.
-    titles = tuple((a.id, a.date, a.source, a.title, a.title_derived) for a in articles)
+    titles = tuple(map(_NAMING, articles))
     read = (titles, tuple(story_docs), config)
     last = memo.get("stories")
     if last is not None and last[0] == grouped and last[1] == read:
@@ -198,30 +200,17 @@ def _stories(grouped, articles, story_docs, md) -> tuple[list[Story], list[Diagn
 
 
 def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput]:
-    """Each article's `GroupInput`. `memo` keeps the last build's by article: one made of
-    the same title, date, story and sentences (the very same tuple, kept by the mapper)
-    is reused, so its text is not joined again."""
-    earlier = memo.get("group_inputs", {})
-    items: list[GroupInput] = []
-    for a in articles:
-        last = earlier.get(a.id)
-        own = sentences[a.id]
-        if (
-            last is not None
-            and last[0] is own
-            and last[1].date == a.date
-            and last[1].story == story_ids[a.id]
-            and last[2] == a.title
-        ):
-            items.append(last[1])
-        else:
-            text = a.title + "\n" + " ".join(s.text for s in own)
-            items.append(GroupInput(a.id, a.date, story_ids[a.id], text))
-    memo["group_inputs"] = {
-        item.id: (sentences[item.id], item, a.title)
-        for a, item in zip(articles, items, strict=True)
-    }
-    return items
+    """Each article's `GroupInput`. One whose article and sentences (the very same
+    tuple, kept by the mapper) are the very objects of the last build is kept
+    (`positions.remade`, by id when articles were added or removed), so its text is
+    not joined again."""
+
+    def make(a: Article) -> GroupInput:
+        text = a.title + "\n" + " ".join(s.text for s in sentences[a.id])
+        return GroupInput(a.id, a.date, story_ids[a.id], text)
+
+    own = tuple(map(sentences.__getitem__, map(_article_id, articles)))
+    return list(remade(memo, "group_inputs", articles, make, own, key=_article_id))
 
 
 def _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo: dict):
@@ -287,6 +276,9 @@ def _compare_input(
         tuple((i, names[i]) for i in ids if i in names),
         quotes,
     )
+
+
+_NAMING = attrgetter("id", "date", "source", "title", "title_derived")  # see `link`
 
 
 def _article_id(article: Article) -> str:
