@@ -396,3 +396,23 @@ def test_remade_lists_equal_lists_made_anew(first, edits):
         assert remade(store, "x", items, make, also) == tuple(b.value * 10 for b in items)
         if len(before[0]) == len(items):
             assert len(calls) == 1
+
+
+def test_remade_lists_keep_entries_by_key_when_items_come_and_go():
+    class Box:
+        def __init__(self, key: str):
+            self.key = key
+
+    calls: list[str] = []
+
+    def make(box: Box) -> str:
+        calls.append(box.key)
+        return box.key.upper()
+
+    store: dict = {}
+    a, b, c = Box("a"), Box("b"), Box("c")
+    assert remade(store, "x", [a, b], make, key=lambda x: x.key) == ("A", "B")
+    calls.clear()
+    b2 = Box("b")  # the same key, another object: made again
+    assert remade(store, "x", [c, a, b2], make, key=lambda x: x.key) == ("C", "A", "B")
+    assert calls == ["c", "b"]
