@@ -35,7 +35,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, is_not, or_
 from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
@@ -61,6 +62,9 @@ class Memory:
 
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
     listing: Listing | None = None  # the last scan of content/
+    # The last load: its listing, its documents by kind, whether it found no problem
+    # (then the next load from that listing starts from them: load.load_content's `last`).
+    contents: tuple[Listing, dict[str, list[Document]], bool] | None = None
     # Paths the watcher reported since the last load (None: unknown, read every file);
     # `heard_since_load`: a build reported them (a load nobody reported to reads every file).
     unread: set[str] | None = None
@@ -147,12 +151,11 @@ def theme_key(config: Config, theme_dirs: Iterable) -> tuple[str, str]:
     return config_fingerprint(config), tree_fingerprint(list(theme_dirs))
 
 
-def global_inputs(theme: tuple[str, str], documents: dict[str, Document]) -> str:
+def global_inputs(theme: tuple[str, str], documents: dict[str, list[Document]]) -> str:
     """A fingerprint of everything whose change makes the next build a full one: the
-    config and theme (`theme_key`), entity and story documents (`documents` by path
-    name)."""
+    config and theme (`theme_key`), entity and story documents (`documents` by kind)."""
     others = sorted(
-        (name, doc.sha256) for name, doc in documents.items() if doc.kind in ("entities", "stories")
+        (str(doc.path), doc.sha256) for kind in ("entities", "stories") for doc in documents[kind]
     )
     return repr((theme, others))
 
@@ -181,12 +184,23 @@ def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
     """(articles whose page may differ, articles whose front matter or entity set
     changed: what other pages show of them). Added and removed articles are in both.
     An article whose Article and parse are the very objects of the last build is
-    neither (its entity set is made from its parse alone)."""
+    neither (its entity set is made from its parse alone); such articles in the same
+    places of both lists are passed over without a Python loop."""
     before = old.articles_by_id()
     old_parsed, new_parsed = old.parsed, new.parsed
-    moved = set(before) - {a.id for a in new.articles}
+    moved = set(before).difference(map(ID, new.articles))
     changed = set(moved)
-    for article in new.articles:
+    candidates: Iterable[Article] = new.articles
+    if len(old.articles) == len(new.articles):
+        parses = [
+            tuple(map(p.__getitem__, map(ID, s.articles)))
+            for p, s in ((old_parsed, old), (new_parsed, new))
+        ]
+        differ = map(
+            or_, map(is_not, new.articles, old.articles), map(is_not, parses[1], parses[0])
+        )
+        candidates = list(compress(new.articles, differ))
+    for article in candidates:
         key = article.id
         earlier = before.get(key)
         if earlier is article and old_parsed.get(key) is new_parsed[key]:

@@ -205,6 +205,15 @@ class Listing:
     def _listed(self) -> frozenset[str]:
         return frozenset(str(p) for paths in self.paths.values() for p, _name in paths)
 
+    @cached_property
+    def places(self) -> dict[str, tuple[str, int]]:
+        """Each listed file's (kind, place in that kind's list), by its absolute path."""
+        return {
+            str(p): (kind, i)
+            for kind, paths in self.paths.items()
+            for i, (p, _) in enumerate(paths)
+        }
+
 
 def list_content(config: config_mod.Config) -> Listing:
     paths: dict[str, tuple[tuple[Path, str], ...]] = {}
@@ -233,6 +242,7 @@ def load_content(
     known=None,
     listing: Listing | None = None,
     unread: set[str] | None = None,
+    last: dict[str, list[Document]] | None = None,
 ) -> tuple[dict[str, list[Document]], list[Diagnostic]]:
     """All documents under content/, by kind, each list sorted by path. Every file is
     read; `known` (see `load_document`) spares decoding those whose bytes are the same.
@@ -240,8 +250,15 @@ def load_content(
     `digest serve` passes the last `listing` (see `Listing.still_valid`) and `unread`,
     the absolute paths its file watcher reported since the last load: then only those
     files and files not in `known` are read, and every other one keeps its Document.
+    `last`, the documents an earlier load made of this very `listing` with no problem,
+    spares even the walk over the listing: those files replace theirs in its lists.
     """
     listing = listing or list_content(config)
+    if last is not None and unread is not None and known and listing.plain:
+        try:
+            return _reloaded(config, cache, known, listing, unread, last), []
+        except DigestError:  # the walk below reports it, with every other problem
+            pass
     documents: dict[str, list[Document]] = {kind: [] for kind in KINDS}
     problems: list[Diagnostic] = list(listing.problems)
     skip_unchanged = unread is not None and known and listing.plain
@@ -257,6 +274,17 @@ def load_content(
             except DigestError as exc:
                 problems.extend(exc.diagnostics)
     return documents, problems
+
+
+def _reloaded(config, cache, known, listing: Listing, unread: set[str], last: dict) -> dict:
+    documents = {kind: list(docs) for kind, docs in last.items()}
+    for name in unread:
+        place = listing.places.get(name)
+        if place is not None:
+            kind, i = place
+            path = listing.paths[kind][i][0]
+            documents[kind][i] = load_document(path, kind, config.root, cache, known)
+    return documents
 
 
 def read_theme_file(path: Path) -> bytes:

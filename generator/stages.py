@@ -34,10 +34,19 @@ def load_articles(
     listing, unread = memory.listing, memory.reported()
     if listing is None or unread is None or not listing.still_valid(config.content_path, unread):
         listing = load.list_content(config)
-    documents, problems = load.load_content(config, cache, memory.documents, listing, unread)
+    last = None
+    if memory.contents is not None and memory.contents[0] is listing and memory.contents[2]:
+        last = memory.contents[1]
+    documents, problems = load.load_content(config, cache, memory.documents, listing, unread, last)
     memory.listing = listing
     memory.loaded()
-    memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+    memory.contents = (listing, documents, not problems)
+    if last is None:
+        memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
+    else:  # only the files read again can be new
+        for kind, docs in documents.items():
+            for i in compress(range(len(docs)), map(is_not, docs, last[kind])):
+                memory.documents[str(docs[i].path)] = docs[i]
     memory.articles = _articles(tuple(documents["articles"]), memory.articles)
     articles, found = memory.articles.result()
     return articles, documents, [*problems, *found]

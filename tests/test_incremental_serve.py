@@ -340,3 +340,22 @@ def test_unchanged_articles_stay_the_same_objects_when_one_is_added(bundled):
     after = serve.memory.site.articles_by_id()
     assert set(after) == set(before) | {"copy-of-dawn"}
     assert all(after[key] is article for key, article in before.items())
+
+
+def test_a_file_fixed_after_a_failed_load_is_read_in_its_place(bundled):
+    """A load that met a broken file is no base for the next one: that file was missing
+    from its lists, so the places of the others in them are not the listing's."""
+    serve = Serve(bundled)
+    serve.build()
+    good = (bundled / DAWN).read_text(encoding="utf-8")
+    (bundled / DAWN).write_text("---\ntitle: [unclosed\n---\n\nBody.\n", encoding="utf-8")
+    try:
+        serve.build(DAWN)
+    except Exception as exc:  # DigestError naming the file
+        assert "dawn" in str(getattr(exc, "diagnostics", exc))
+    else:
+        raise AssertionError("a broken article must fail the build")
+    (bundled / DAWN).write_text(good.replace("title: ", "title: Fixed "), encoding="utf-8")
+    assert serve.build(DAWN).incremental
+    assert "Fixed" in page(bundled, DAWN)
+    serve.assert_same_as_clean_build()
