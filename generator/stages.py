@@ -4,8 +4,8 @@ stage uses), load the notes, group the quotes by article."""
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import is_not
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 
 from generator import articles as articles_mod
 from generator import cache as cache_mod
@@ -18,7 +18,10 @@ from generator.errors import Diagnostic
 from generator.model import Article, Parsed, same
 from generator.notes_markup import notes_plugin
 from generator.parallel import Workers
+from generator.positions import remade
 from generator.quote_markup import quotes_plugin
+
+_article_id = attrgetter("id")
 
 
 def load_articles(
@@ -133,11 +136,15 @@ def parse_articles(
         return markup.render(md, article.body, {"article": article.id, "notes": own_notes})
 
     # `context` (context_inputs) covers the registry and the other documents; the
-    # notes a parse reads are its own article's, so they are part of its item.
-    items = [(a, by_article.get(a.id, ())) for a in articles]
+    # notes a parse reads are its own article's, so they are part of its item. Made
+    # again only where the article or its notes are not the last build's objects, so
+    # the mapper compares none of the others (`positions.remade`).
+    ids = tuple(map(_article_id, articles))
+    own = tuple(map(by_article.get, ids, repeat(())))
+    items = remade(recent, "\0parse items", articles, lambda a: (a, by_article.get(a.id, ())), own)
     mapper = memo_map(cache, workers or Workers(1), context, recent)
     found = mapper("parse", parse, items, lambda item: item[0].id)
-    return dict(zip((a.id for a in articles), found, strict=True))
+    return dict(zip(ids, found, strict=True))
 
 
 def load_notes(
