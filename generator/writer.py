@@ -123,9 +123,7 @@ class SiteWriter:
         """Stage one output; returns True when it differs from the published file."""
         pure = self._target(path)
         if path in self.written:
-            raise DigestError(
-                [error(path, None, "two pages want this output path: give one another slug")]
-            )
+            self._twice([path])
         self.written.add(path)
         try:
             self._prepare()
@@ -146,12 +144,7 @@ class SiteWriter:
         twice = sorted(self.written.intersection(written))
         if twice:
             self.abort()
-            raise DigestError(
-                [
-                    error(p, None, "two pages want this output path: give one another slug")
-                    for p in twice
-                ]
-            )
+            self._twice(twice)
         self.written.update(written)
         self.changed.extend(changed)
 
@@ -191,8 +184,7 @@ class SiteWriter:
                 os.path.join(root, output.path), output.patch
             ):
                 raise NotPublished(output.path)
-        for paths in kept:
-            self.written.update(paths)
+        self.written.update(kept_pages)
         for output in outputs:
             if output.path in self.written:
                 self._twice([output.path])
