@@ -35,8 +35,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import attrgetter, is_not, or_
 from typing import Any, TypeVar
 
 from generator.cache import config_fingerprint, tree_fingerprint
@@ -45,11 +43,10 @@ from generator.data_files import OutputMemo
 from generator.load import Listing
 from generator.model import Article, Document, Site, same
 from generator.pages_quotes import quotes_by_speaker
-from generator.positions import remade
+from generator.positions import ID, changed_places, remade
 from generator.story_views import stories_by_article
 
 T = TypeVar("T")
-ID = attrgetter("id")
 
 # Page kinds that can be kept; the producers ask `Renderer.split` or `Renderer.reusable`.
 ARTICLE, STORY, ENTITY, QUOTE = "article", "story", "entity", "quote"
@@ -62,9 +59,9 @@ class Memory:
 
     documents: dict[str, Document] = field(default_factory=dict)  # by path name
     listing: Listing | None = None  # the last scan of content/
-    # The last load: its listing, its documents by kind, whether it found no problem
+    # The last load (of `listing`): its documents by kind, whether it found no problem
     # (then the next load from that listing starts from them: load.load_content's `last`).
-    contents: tuple[Listing, dict[str, list[Document]], bool] | None = None
+    contents: tuple[dict[str, list[Document]], bool] | None = None
     # Paths the watcher reported since the last load (None: unknown, read every file);
     # `heard_since_load`: a build reported them (a load nobody reported to reads every file).
     unread: set[str] | None = None
@@ -192,14 +189,8 @@ def changed_articles(old: Site, new: Site) -> tuple[set[str], set[str]]:
     changed = set(moved)
     candidates: Iterable[Article] = new.articles
     if len(old.articles) == len(new.articles):
-        parses = [
-            tuple(map(p.__getitem__, map(ID, s.articles)))
-            for p, s in ((old_parsed, old), (new_parsed, new))
-        ]
-        differ = map(
-            or_, map(is_not, new.articles, old.articles), map(is_not, parses[1], parses[0])
-        )
-        candidates = list(compress(new.articles, differ))
+        places = changed_places(new.articles, old.articles, new.parses(), old.parses())
+        candidates = [new.articles[i] for i in places]
     for article in candidates:
         key = article.id
         earlier = before.get(key)

@@ -140,6 +140,10 @@ class Site:
             memo[name] = factory()
         return memo[name]
 
+    def parses(self) -> tuple[Parsed, ...]:
+        """Each article's parse, in the order of `articles`."""
+        return self.derived("parses", lambda: tuple(self.parsed[a.id] for a in self.articles))
+
     def articles_by_id(self) -> dict[str, Article]:
         return self.derived("articles_by_id", lambda: {a.id: a for a in self.articles})
 

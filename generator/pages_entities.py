@@ -22,7 +22,8 @@ from generator.mentions import ADJECTIVE
 from generator.model import Article, Output, Row, Site
 from generator.notes_pages import target_notes_view
 from generator.pages_quotes import entity_quotes
-from generator.render import ID, Renderer
+from generator.positions import ID
+from generator.render import Renderer
 from generator.urls import Urls
 
 TYPE_LABELS = {

@@ -13,8 +13,9 @@ from typing import Any
 
 from generator.data_files import json_output
 from generator.model import Output, Quote, Site
+from generator.positions import ID
 from generator.quote_index import diff_words, has_page, normal_words, quotes_data
-from generator.render import ID, Renderer
+from generator.render import Renderer
 from generator.text import slugify
 from generator.urls import Urls
 

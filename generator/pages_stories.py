@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from generator.data_files import json_rows
 from generator.model import Output, Site
 from generator.notes_pages import target_notes_view
-from generator.render import ID, Renderer
+from generator.positions import ID
+from generator.render import Renderer
 from generator.story_views import stories_rows, story_summaries, story_view
 
 

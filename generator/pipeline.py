@@ -343,7 +343,7 @@ def build(
         writer = SiteWriter(config.output_path)
         inputs, in_place = "", False
         if memory is not None:
-            inputs = incremental.global_inputs(memory.theme, memory.contents[1])
+            inputs = incremental.global_inputs(memory.theme, memory.contents[0])
             if incremental.eligible(memory, inputs) and not search_index:
                 memory.rows.start(full=False)
                 memory.pages.start(full=False)

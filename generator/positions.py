@@ -9,12 +9,24 @@ the very object it was in the same place: the places are found with `map` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import compress
-from operator import is_not, or_
+from operator import attrgetter, is_not, or_
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+ID = attrgetter("id")  # what articles, stories, entities and quotes are known by
+
+
+def changed_places(
+    new: Sequence[Any], old: Sequence[Any], new_also: Sequence[Any] = (), old_also=()
+) -> Iterator[int]:
+    """The places (of sequences of one length) where `new` holds another object than
+    `old`, or `new_also` another than `old_also`: found without a Python loop."""
+    differ = map(is_not, new, old)
+    if new_also:
+        differ = map(or_, differ, map(is_not, new_also, old_also))
+    return compress(range(len(new)), differ)
 
 
 def remade(
@@ -42,11 +54,8 @@ def remade(
             rows.append(last[2][j] if same else make(item))
         rows = tuple(rows)
     elif last is not None and len(last[0]) == len(items) and len(last[1]) == len(also):
-        differ = map(is_not, items, last[0])
-        if also:
-            differ = map(or_, differ, map(is_not, also, last[1]))
         made = list(last[2])
-        for i in compress(range(len(items)), differ):
+        for i in changed_places(items, last[0], also, last[1]):
             made[i] = make(items[i])
         rows = tuple(made)
     else:

@@ -23,11 +23,10 @@ from generator.errors import DigestError, error
 from generator.model import Article, KeptPages, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.parallel import Tickets
-from generator.positions import remade
+from generator.positions import ID, remade
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
-ID = attrgetter("id")  # what `Renderer.split` knows most items by
 HOME_STORIES = 10  # stories on the home page; the rest are on stories/
 PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -372,8 +371,7 @@ def articles_rows(site: Site, renderer: Renderer) -> tuple[Row, ...]:
         word_count = site.parsed[a.id].word_count
         return a.id, (a, word_count), partial(_article_row, a, word_count, urls)
 
-    parses = tuple(map(site.parsed.__getitem__, map(ID, site.articles)))
-    return renderer.remade("articles.json", site.articles, row, parses)
+    return renderer.remade("articles.json", site.articles, row, site.parses())
 
 
 def _article_row(a: Article, word_count: int, urls: Urls) -> dict[str, Any]:

@@ -4,8 +4,7 @@ stage uses), load the notes, group the quotes by article."""
 
 from __future__ import annotations
 
-from itertools import compress, repeat
-from operator import attrgetter, is_not
+from itertools import repeat
 
 from generator import articles as articles_mod
 from generator import cache as cache_mod
@@ -18,10 +17,8 @@ from generator.errors import Diagnostic
 from generator.model import Article, Parsed, same
 from generator.notes_markup import notes_plugin
 from generator.parallel import Workers
-from generator.positions import remade
+from generator.positions import ID, changed_places, remade
 from generator.quote_markup import quotes_plugin
-
-_article_id = attrgetter("id")
 
 
 def load_articles(
@@ -38,17 +35,17 @@ def load_articles(
     if listing is None or unread is None or not listing.still_valid(config.content_path, unread):
         listing = load.list_content(config)
     last = None
-    if memory.contents is not None and memory.contents[0] is listing and memory.contents[2]:
-        last = memory.contents[1]
+    if memory.contents is not None and memory.listing is listing and memory.contents[1]:
+        last = memory.contents[0]
     documents, problems = load.load_content(config, cache, memory.documents, listing, unread, last)
     memory.listing = listing
     memory.loaded()
-    memory.contents = (listing, documents, not problems)
+    memory.contents = (documents, not problems)
     if last is None:
         memory.documents = {str(d.path): d for kind in documents.values() for d in kind}
     else:  # only the files read again can be new
         for kind, docs in documents.items():
-            for i in compress(range(len(docs)), map(is_not, docs, last[kind])):
+            for i in changed_places(docs, last[kind]):
                 memory.documents[str(docs[i].path)] = docs[i]
     memory.articles = _articles(tuple(documents["articles"]), memory.articles)
     articles, found = memory.articles.result()
@@ -97,7 +94,7 @@ def _articles(docs: tuple, last: _Articles | None) -> _Articles:
             else {}
         )
         return _Articles(docs, [known.get(id(d)) or articles_mod.from_document(d) for d in docs])
-    changed = list(compress(range(len(docs)), map(is_not, docs, last.docs)))
+    changed = list(changed_places(docs, last.docs))
     if not changed:
         return last
     made = list(last.made)
@@ -139,7 +136,7 @@ def parse_articles(
     # notes a parse reads are its own article's, so they are part of its item. Made
     # again only where the article or its notes are not the last build's objects, so
     # the mapper compares none of the others (`positions.remade`).
-    ids = tuple(map(_article_id, articles))
+    ids = tuple(map(ID, articles))
     own = tuple(map(by_article.get, ids, repeat(())))
     items = remade(recent, "\0parse items", articles, lambda a: (a, by_article.get(a.id, ())), own)
     mapper = memo_map(cache, workers or Workers(1), context, recent)
@@ -197,11 +194,7 @@ def memo_map(cache, workers: Workers, context: str, recent: dict | None = None):
         if last is not None and last[1] == idents:
             old = last[2]
             results = list(last[3])
-            todo = [
-                i
-                for i in compress(range(len(items)), map(is_not, items, old))
-                if old[i] != items[i]
-            ]
+            todo = [i for i in changed_places(items, old) if old[i] != items[i]]
         else:
             results = [None] * len(items)
             earlier = {}
