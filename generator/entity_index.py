@@ -86,18 +86,35 @@ def found_in(parsed: Parsed) -> EntityResults:
 
 
 def link(
-    registry: Registry, articles: Iterable[Article], parsed: dict[str, Parsed]
+    registry: Registry,
+    articles: Iterable[Article],
+    parsed: dict[str, Parsed],
+    memo: dict[str, tuple] | None = None,
 ) -> tuple[EntityIndex, dict[str, tuple[Mention, ...]], list[Diagnostic]]:
-    """Gather every article's mentions and candidates into one index."""
+    """Gather every article's mentions and candidates into one index.
+
+    `memo` (a dict `digest serve` keeps between builds): an article whose entity results
+    are the very object of the last build keeps its mentions and entity set, the very
+    same objects, so the stages that read them (story grouping and comparison) see at
+    once which articles' sets changed."""
     problems: list[Diagnostic] = []
     by_entity: dict[str, list[Mention]] = defaultdict(list)
     by_article: dict[str, tuple[Mention, ...]] = {}
+    sets: dict[str, frozenset[str]] = {}
     candidates: dict[str, list[NameCandidate]] = defaultdict(list)
-    article_list = list(articles)
-    for article in article_list:
+    earlier = memo if memo is not None else {}
+    kept: dict[str, tuple] = {}
+    for article in articles:
         results = found_in(parsed[article.id])
-        by_article[article.id] = tuple(results.mentions)
-        for mention in results.mentions:
+        last = earlier.get(article.id)
+        if last is not None and last[0] is results:
+            _, mentions, ids = last
+        else:
+            mentions = tuple(results.mentions)
+            ids = frozenset(m.entity for m in mentions if m.kind != ADJECTIVE)
+        kept[article.id] = (results, mentions, ids)
+        by_article[article.id], sets[article.id] = mentions, ids
+        for mention in mentions:
             by_entity[mention.entity].append(mention)
         for line, message in results.problems:
             problems.append(warning(article.path, article.body_line + line - 1, message))
@@ -117,14 +134,14 @@ def link(
         discovered[entity_id] = tuple(found)
         entities.append(Entity(id=entity_id, name=name, type=guess, reviewed=False))
     entities.sort(key=lambda e: e.id)
+    if memo is not None:
+        memo.clear()
+        memo.update(kept)
     index = EntityIndex(
         registry=registry,
         entities=tuple(entities),
         mentions={k: tuple(v) for k, v in sorted(by_entity.items())},
         discovered=discovered,
-        by_article={
-            aid: frozenset(m.entity for m in ms if m.kind != ADJECTIVE)
-            for aid, ms in by_article.items()
-        },
+        by_article=sets,
     )
     return index, by_article, problems

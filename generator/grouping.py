@@ -23,8 +23,10 @@ import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not, itemgetter
 
+from generator.positions import ID, remade
 from generator.sentences import STOPWORDS, Sentence, capitalised_names
 
 WINDOW_DAYS = 3  # articles further apart than this never join automatically
@@ -135,31 +137,29 @@ def pair_scores(
 
 
 def _features(items: Sequence[GroupInput], entities_by_article, memo: dict):
-    """(date ordinal, shingles, entity features) of each dated article; an article whose
-    text (or entity set) is unchanged keeps its earlier set, the very same object."""
+    """(date ordinal, shingles, entity features) of each dated article. With the `memo`
+    of the last build, an article whose input (and entity set) is the very object it was
+    keeps its features, the very same objects (`positions.remade`)."""
     sampled = memo.setdefault("sampled", {})  # word -> whether shingles start at it
-    earlier = memo.get("features", {})  # article id -> (text, shingles, ids, entities)
-    kept: dict[str, tuple] = {}
-    entities: dict[str, frozenset[str]] = {}
-    texts: dict[str, frozenset[str]] = {}
-    ordinal: dict[str, int] = {}
-    for item in items:
-        if item.date is None:
-            continue
-        ordinal[item.id] = item.date.toordinal()
-        ids = entities_by_article.get(item.id, frozenset())
-        last = earlier.get(item.id)
-        if last is not None and last[0] == item.text:
-            texts[item.id] = last[1]
-        else:
-            texts[item.id] = frozenset(shingles(item.text, sampled))
-        if last is not None and last[2] == ids:
-            entities[item.id] = last[3]
-        else:
-            entities[item.id] = frozenset("\0" + e for e in ids)
-        kept[item.id] = (item.text, texts[item.id], ids, entities[item.id])
-    memo["features"] = kept
-    return ordinal, texts, entities
+    sets = tuple(map(entities_by_article.get, map(ID, items)))
+
+    def entity_features(item: GroupInput) -> frozenset[str]:
+        return frozenset("\0" + e for e in entities_by_article.get(item.id, ()))
+
+    def text_features(item: GroupInput) -> frozenset[str]:
+        return frozenset(shingles(item.text, sampled)) if item.date else frozenset()
+
+    def ordinal_of(item: GroupInput) -> int:
+        return item.date.toordinal() if item.date else 0
+
+    dated = tuple(map(is_not, map(_DATE, items), repeat(None)))
+    ids = tuple(compress(map(ID, items), dated))
+    ordinals = remade(memo, "ordinals", items, ordinal_of, key=ID)
+    texts = remade(memo, "shingles", items, text_features, key=ID)
+    entities = remade(memo, "entity features", items, entity_features, sets, key=ID)
+    return tuple(
+        dict(zip(ids, compress(made, dated), strict=True)) for made in (ordinals, texts, entities)
+    )
 
 
 class _Scoring:
@@ -346,7 +346,7 @@ class _Scoring:
         }
 
 
-_ID_STORY, _PAIR = attrgetter("id", "story"), itemgetter(1, 2)
+_ID_STORY, _PAIR, _DATE = attrgetter("id", "story"), itemgetter(1, 2), attrgetter("date")
 
 
 def _rank(scored: tuple[float, str, str]) -> tuple[float, str, str]:

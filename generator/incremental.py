@@ -71,6 +71,7 @@ class Memory:
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # see `reuse`
     by_article: dict[str, tuple] = field(default_factory=dict)  # see `per_article`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
+    entity_sets: dict[str, tuple] = field(default_factory=dict)  # see entity_index.link
     rows: OutputMemo = field(default_factory=OutputMemo)  # see data_files.json_rows
     pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
     views: dict[str, dict] = field(default_factory=dict)  # see Renderer.view

@@ -136,7 +136,9 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
                 parsed,
             ),
         ),
-        lambda: entity_index.link(registry, articles, parsed),
+        lambda: entity_index.link(
+            registry, articles, parsed, memory.entity_sets if memory is not None else None
+        ),
     )
     problems.extend(found)
     linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})

@@ -23,7 +23,7 @@ from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.grouping import GroupInput, group
 from generator.model import Article, Document, same
-from generator.positions import remade
+from generator.positions import changed_places, remade
 from generator.sentences import (
     Sentence,
     article_sentences,
@@ -216,23 +216,62 @@ def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput
 def _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo: dict):
     """Each story's `CompareInput`. While the entity names are those of the last build,
     a story equal to the last build's whose articles' sentences, entity sets and quotes
-    are too (mostly the very same objects) keeps its input."""
+    are too (mostly the very same objects) keeps its input. When the articles and the
+    stories are those of the last build, in order, only the stories of the articles
+    whose parts are not the very objects they were are looked at (`_changed_inputs`)."""
     quotes = {} if quotes_by_article is None else quotes_by_article
     context = (names, quotes_by_article is None)
+    order = tuple(sentences)  # the articles' ids, in order
+    parts = (
+        tuple(sentences.values()),
+        tuple(map(entity_sets.get, order)),
+        tuple(map(quotes.get, order)),
+    )
+    stories = tuple(stories)
+    last = memo.get("compare_positions")
+    if last is not None and last[0] == context and last[1] == order:
+        inputs = _changed_inputs(
+            last, parts, stories, sentences, entity_sets, names, quotes_by_article
+        )
+        if inputs is not None:
+            memo["compare_positions"] = (context, order, parts, stories, last[4], inputs)
+            return list(inputs)
     earlier = memo.get("compare_inputs", {}) if memo.get("compare_context") == context else {}
     made: dict[str, tuple] = {}
     inputs: list[CompareInput] = []
-    for story in stories:
-        parts = tuple((sentences[a], entity_sets.get(a), quotes.get(a)) for a in story.articles)
-        last = earlier.get(story.id)
-        if last is not None and last[0] == story and _same_parts(last[1], parts):
-            given = last[2]
+    story_of: dict[str, int] = {}
+    for index, story in enumerate(stories):
+        story_parts = tuple(
+            (sentences[a], entity_sets.get(a), quotes.get(a)) for a in story.articles
+        )
+        old = earlier.get(story.id)
+        if old is not None and old[0] == story and _same_parts(old[1], story_parts):
+            given = old[2]
         else:
             given = _compare_input(story, sentences, entity_sets, names, quotes_by_article)
         inputs.append(given)
-        made[story.id] = (story, parts, given)
+        made[story.id] = (story, story_parts, given)
+        story_of.update(dict.fromkeys(story.articles, index))
     memo["compare_inputs"], memo["compare_context"] = made, context
+    memo["compare_positions"] = (context, order, parts, stories, story_of, tuple(inputs))
     return inputs
+
+
+def _changed_inputs(last, parts, stories, sentences, entity_sets, names, quotes_by_article):
+    """The last build's inputs, made again for the stories of the articles whose
+    sentences, entity set or quotes are not the very objects they were; None when the
+    stories are not the very objects of the last build."""
+    _, order, old_parts, old_stories, story_of, old_inputs = last
+    if len(old_stories) != len(stories):
+        return None
+    if next(changed_places(stories, old_stories), None) is not None:
+        return None
+    changed = set().union(*map(changed_places, parts, old_parts))
+    inputs = list(old_inputs)
+    for place in {story_of[order[i]] for i in changed if order[i] in story_of}:
+        given = _compare_input(stories[place], sentences, entity_sets, names, quotes_by_article)
+        inputs[place] = given
+    return tuple(inputs)
 
 
 def _same_parts(old: tuple, new: tuple) -> bool:

@@ -211,6 +211,19 @@ def test_scores_kept_between_builds_are_those_of_a_fresh_run():
     assert any(a == "c" and b == "e" for _s, a, b in pair_scores(*edits[2]))
 
 
+def test_kept_features_follow_a_changed_entity_set_of_the_same_input():
+    """The dev server keeps each article's features while its input is the very same
+    object: an entity set that changes under the same input (an alias added to the
+    registry makes an unchanged article mention someone) still changes the scores."""
+    items = _two_stories_and_one_more()
+    found = {i.id: frozenset({"putin"}) for i in items}
+    memo: dict = {}
+    assert pair_scores(items, found, memo) == pair_scores(items, found)
+    for changed in ({**found, "e": frozenset({"kim", "erdogan"})}, {**found, "a": frozenset()}):
+        assert pair_scores(items, changed, memo) == pair_scores(items, changed)
+    assert pair_scores(items, changed, memo) != pair_scores(items, found)
+
+
 def test_an_edit_keeps_the_pairs_found_through_another_articles_key():
     """t holds a feature that is o's blocking key but not one of t's own (t shares rarer
     ones with u): the pair (o, t) is found only through o's key. After an edit to t that
@@ -310,11 +323,7 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
     def check(body: str, source="Wire", date="2023-09-13", derived=False) -> set:
         extra = {"title_derived": "true"} if derived else {}  # ingest made the title up
         write(articles, "other.md", article("wire report", source, date, body.lower(), **extra))
-        kept, _renderer, _timings = link_site(read_config(tmp_path), memory=memory)
-        fresh, _renderer, _timings = link_site(read_config(tmp_path))
-        assert kept.stories == fresh.stories
-        assert kept.comparisons == fresh.comparisons
-        return {frozenset(s.articles) for s in kept.stories}
+        return _groups_kept_as_fresh(tmp_path, memory)
 
     assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
     # The third article now tells the same story: it joins.
@@ -335,6 +344,42 @@ def test_stories_kept_between_builds_follow_each_edit(tmp_path):
         assert groups == {frozenset({REUTERS, DAWN, "other"})}
     # ... and it leaves again.
     assert check(GRAIN) == {frozenset({REUTERS, DAWN})}
+
+
+def test_a_story_an_unchanged_article_joins_is_compared_again(bundled):
+    """With registered entities, unchanged articles keep their entity sets, sentences
+    and comparison inputs between the dev server's builds. An article edited into the
+    bundled story (and out again) changes the story, not the inputs of its other
+    articles (it adds no quote): its comparison must still be made again."""
+    from generator.incremental import Memory
+
+    articles = bundled / "content" / "articles"
+    reuters = (articles / f"{REUTERS}.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    # Its paragraphs without a quote: its quotes (all articles' rows) stay as they were.
+    unquoted = "\n\n".join(
+        p for p in reuters.split("\n\n") if not any(c in p for c in '"“”') and " said" not in p
+    )
+    memory = Memory()
+
+    def check(body: str) -> set:
+        write(articles, "wire.md", article("Wire report", "Wire", "2023-09-13", body))
+        return _groups_kept_as_fresh(bundled, memory)
+
+    assert check(FOOTBALL) == {frozenset({REUTERS, DAWN})}
+    assert check(unquoted) == {frozenset({REUTERS, DAWN, "wire"})}
+    assert check(FOOTBALL) == {frozenset({REUTERS, DAWN})}
+
+
+def _groups_kept_as_fresh(root: Path, memory) -> set[frozenset[str]]:
+    """A build with the dev server's `memory` has the stories and comparisons of a build
+    without it; its groups of articles."""
+    from generator.pipeline import link_site
+
+    kept, _renderer, _timings = link_site(read_config(root), memory=memory)
+    fresh, _renderer, _timings = link_site(read_config(root))
+    assert kept.stories == fresh.stories
+    assert kept.comparisons == fresh.comparisons
+    return {frozenset(s.articles) for s in kept.stories}
 
 
 @settings(max_examples=40, deadline=None)
