@@ -72,6 +72,7 @@ class Memory:
     by_article: dict[str, tuple] = field(default_factory=dict)  # see `per_article`
     grouping: dict[str, Any] = field(default_factory=dict)  # see grouping.pair_scores
     entity_sets: dict[str, tuple] = field(default_factory=dict)  # see entity_index.link
+    note_documents: tuple[Any, dict] = field(default_factory=lambda: (None, {}))  # load_notes
     rows: OutputMemo = field(default_factory=OutputMemo)  # see data_files.json_rows
     pages: OutputMemo = field(default_factory=OutputMemo)  # see Renderer.listing
     views: dict[str, dict] = field(default_factory=dict)  # see Renderer.view

@@ -150,71 +150,94 @@ def from_documents(
     documents: Iterable[Document],
     ids: Mapping[str, set[str] | None],
     resolver: Resolver = no_entities,
+    memo: dict[Path, tuple] | None = None,
 ) -> tuple[list[Note], list[Diagnostic]]:
-    """Validate note documents and render their bodies (with `[[Entity]]` links)."""
+    """Validate note documents and render their bodies (with `[[Entity]]` links).
+
+    `memo` (a dict `digest serve` keeps between builds, emptied by the caller when `ids`
+    or the resolver's registry change): a document that is the very object of the last
+    build keeps its Note and problems, so a note edit renders one note again."""
     urls = Urls.from_config(config)
-    md = make_markdown(config, (wikilinks_plugin(resolver, lambda e: urls.url_for("entity", e)),))
+    md = None
     notes: list[Note] = []
     problems: list[Diagnostic] = []
+    kept: dict[Path, tuple] = {}
     for doc in documents:
-        found: list[Diagnostic] = []
-        if not SLUG_RE.match(doc.id):
-            found.append(
-                error(doc.path, 1, "a note's file name must be lowercase letters, digits, hyphens")
-            )
-        values = {key: _text(doc, key, found) for key in sorted(KNOWN_FIELDS - {"date"})}
-        for key in sorted(set(doc.meta) - KNOWN_FIELDS):
-            found.append(warning(doc.path, doc.line_of(str(key)), f"unknown field '{key}'"))
-        date = None
-        try:
-            date = parse_date(doc.meta.get("date"))
-        except (ValueError, TypeError):
-            found.append(
-                error(doc.path, doc.line_of("date"), "'date' is not a date: write YYYY-MM-DD")
-            )
-        target = values["target"].strip()
-        anchor = values["anchor"]
-        resolved: tuple[str, str] | str = "missing 'target': name the article, entity or story"
-        if target:
-            resolved = resolve_target(target, bool(anchor.strip()), ids)
-        if isinstance(resolved, str):
-            where = doc.line_of("target") if "target" in doc.meta else 1
-            found.append(error(doc.path, where, resolved))
-        elif resolved[0] == "article" and not anchor.strip():
-            found.append(
-                error(
-                    doc.path,
-                    doc.line_of("anchor") if "anchor" in doc.meta else doc.line_of("target"),
-                    "a note on an article needs `anchor:` with the exact passage it is about",
-                )
-            )
-        if not doc.body.strip():
-            found.append(warning(doc.path, doc.body_line, "the note has no text"))
+        last = memo.get(doc.path) if memo is not None else None
+        if last is not None and last[0] is doc:
+            note, found = last[1], last[2]
+        else:
+            if md is None:
+                link = wikilinks_plugin(resolver, lambda e: urls.url_for("entity", e))
+                md = make_markdown(config, (link,))
+            note, found = _from_document(doc, ids, md)
+        kept[doc.path] = (doc, note, found)
         problems.extend(found)
-        if any(p.level == "error" for p in found) or isinstance(resolved, str):
-            continue
-        env: dict[str, Any] = {"unknown_entities": []}
-        body_html = md.render(doc.body, env)
-        problems.extend(_unknown_entity_warnings(doc, env["unknown_entities"]))
-        selector = None
-        if resolved[0] == "article":
-            selector = anchoring.Selector(anchor, values["prefix"], values["suffix"])
-        notes.append(
-            Note(
-                id=doc.id,
-                target_kind=resolved[0],
-                target=resolved[1],
-                selector=selector,
-                body=doc.body,
-                body_html=body_html,
-                author=values["author"].strip(),
-                date=date,
-                path=doc.path,
-                line=doc.line_of("anchor") if selector else doc.line_of("target"),
-                body_line=doc.body_line,
+        if note is not None:
+            notes.append(note)
+    if memo is not None:
+        memo.clear()
+        memo.update(kept)
+    return notes, problems
+
+
+def _from_document(
+    doc: Document, ids: Mapping[str, set[str] | None], md
+) -> tuple[Note | None, list[Diagnostic]]:
+    """One note document: its Note (None when it has an error) and its problems."""
+    found: list[Diagnostic] = []
+    if not SLUG_RE.match(doc.id):
+        found.append(
+            error(doc.path, 1, "a note's file name must be lowercase letters, digits, hyphens")
+        )
+    values = {key: _text(doc, key, found) for key in sorted(KNOWN_FIELDS - {"date"})}
+    for key in sorted(set(doc.meta) - KNOWN_FIELDS):
+        found.append(warning(doc.path, doc.line_of(str(key)), f"unknown field '{key}'"))
+    date = None
+    try:
+        date = parse_date(doc.meta.get("date"))
+    except (ValueError, TypeError):
+        found.append(error(doc.path, doc.line_of("date"), "'date' is not a date: write YYYY-MM-DD"))
+    target = values["target"].strip()
+    anchor = values["anchor"]
+    resolved: tuple[str, str] | str = "missing 'target': name the article, entity or story"
+    if target:
+        resolved = resolve_target(target, bool(anchor.strip()), ids)
+    if isinstance(resolved, str):
+        where = doc.line_of("target") if "target" in doc.meta else 1
+        found.append(error(doc.path, where, resolved))
+    elif resolved[0] == "article" and not anchor.strip():
+        found.append(
+            error(
+                doc.path,
+                doc.line_of("anchor") if "anchor" in doc.meta else doc.line_of("target"),
+                "a note on an article needs `anchor:` with the exact passage it is about",
             )
         )
-    return notes, problems
+    if not doc.body.strip():
+        found.append(warning(doc.path, doc.body_line, "the note has no text"))
+    if any(p.level == "error" for p in found) or isinstance(resolved, str):
+        return None, found
+    env: dict[str, Any] = {"unknown_entities": []}
+    body_html = md.render(doc.body, env)
+    found.extend(_unknown_entity_warnings(doc, env["unknown_entities"]))
+    selector = None
+    if resolved[0] == "article":
+        selector = anchoring.Selector(anchor, values["prefix"], values["suffix"])
+    note = Note(
+        id=doc.id,
+        target_kind=resolved[0],
+        target=resolved[1],
+        selector=selector,
+        body=doc.body,
+        body_html=body_html,
+        author=values["author"].strip(),
+        date=date,
+        path=doc.path,
+        line=doc.line_of("anchor") if selector else doc.line_of("target"),
+        body_line=doc.body_line,
+    )
+    return note, found
 
 
 def for_articles(notes: Iterable[Note]) -> dict[str, tuple[NoteInput, ...]]:

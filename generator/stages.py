@@ -150,9 +150,16 @@ def load_notes(
     """Note documents -> Notes, with targets checked against the articles and entities
     (stories: None, not yet known to this build) and `[[Entity]]` resolved by the registry.
     With a `memory`, the last build's Notes while all of that is unchanged (an article
-    edit renders no note again)."""
+    edit renders no note again), and while all but the note documents are, each note
+    whose document is unchanged (a note edit renders that note again)."""
     articles_ids = frozenset(a.id for a in articles)
     read = (config, tuple(documents["notes"]), articles_ids, registry)
+    memo = None
+    if memory is not None:
+        context, memo = memory.note_documents
+        if context != (config, articles_ids, registry):
+            memo = {}
+            memory.note_documents = ((config, articles_ids, registry), memo)
 
     def make():
         ids = {
@@ -160,7 +167,8 @@ def load_notes(
             "entity": set(registry.by_id) if registry is not None else None,
             "story": None,
         }
-        return notes_mod.from_documents(config, documents["notes"], ids, _note_resolver(registry))
+        resolver = _note_resolver(registry)
+        return notes_mod.from_documents(config, documents["notes"], ids, resolver, memo)
 
     return incremental.reuse(memory, "notes", read, make)
 
