@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import Any
 
 from generator.model import Output, Patch, Row
+from generator.positions import changed_places
 
 
 def json_output(path: str, data: Any) -> Output:
@@ -115,9 +117,15 @@ class OutputMemo:
 def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) -> Output:
     """`json_output(path, [make() for each row])`. With a `memo`, a row whose inputs equal
     those the published file was written from keeps its encoded bytes, and when every
-    row has the bytes it had, in the same order, the published file is kept as it is."""
+    row has the bytes it had, in the same order, the published file is kept as it is.
+    Rows given as a tuple that holds mostly the very Row objects of the published file's
+    (`positions.remade`) are looked at only where they are not (`_rows_by_place`)."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     last = memo.published.get(path) if memo is not None else None
+    if memo is not None and last is not None and isinstance(rows, tuple):
+        found = _rows_by_place(path, rows, memo, last, encode)
+        if found is not None:
+            return found
     kept: dict[str, tuple[Any, bytes]] = {}
     names: list[str] = []
     encoded: list[bytes] = []
@@ -137,6 +145,7 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
         encoded.append(data)
     if memo is not None:
         memo.pending[path] = kept
+        memo.pending[(_IN_ORDER, path)] = (rows if isinstance(rows, tuple) else None, encoded)
     same_rows = last is not None and list(kept) == list(last)
     if same and same_rows:
         return Output(path, b"", kept=True)
@@ -145,3 +154,52 @@ def json_rows(path: str, rows: Iterable[Row], memo: OutputMemo | None = None) ->
         return Output(path, b"", patch=patch)
     # The same rows in the same order, one with other bytes: the file's bytes differ.
     return Output(path, _array(encoded), differs=same_rows and other_bytes)
+
+
+_IN_ORDER = "\0in order"  # OutputMemo key (with the path): the rows and their bytes, in order
+
+
+def _rows_by_place(path, rows, memo: OutputMemo, last: dict, encode) -> Output | None:
+    """`json_rows` when the published file's rows are known in order (`_IN_ORDER`) and
+    are as many: only the places where `rows` holds another Row object than it did are
+    made again, and the file is patched at those places. None when a row there has
+    another name (the general way then)."""
+    before = memo.published.get((_IN_ORDER, path))
+    if before is None or before[0] is None or len(before[0]) != len(rows):
+        return None
+    old_rows, old_encoded = before
+    places = list(changed_places(rows, old_rows))
+    if any(rows[i][0] != old_rows[i][0] for i in places):
+        return None
+    kept, encoded, other = last, old_encoded, []
+    if places:
+        kept, encoded = dict(last), list(old_encoded)
+    for i in places:
+        name, inputs, make = rows[i]
+        earlier = last[name]
+        data = earlier[1] if earlier[0] == inputs else encode(make()).encode("utf-8")
+        kept[name] = (inputs, data)
+        encoded[i] = data
+        if data != old_encoded[i]:
+            other.append(i)
+    memo.pending[path] = kept
+    memo.pending[(_IN_ORDER, path)] = (rows, encoded)
+    if not other:
+        return Output(path, b"", kept=True)
+    return Output(path, b"", patch=_patch_places(old_encoded, encoded, other))
+
+
+def _patch_places(old: list[bytes], new: list[bytes], places: list[int]) -> Patch:
+    """The array of `new` rows as pieces of the published array of `old` rows (as many,
+    the same names) that differ at `places`, in order."""
+    before = list(accumulate(map(len, old), initial=0))  # bytes of the rows before each
+    old_size = 1 + before[-1] + len(old) + 1  # "[", the rows, a "," or "]" after each, "\n"
+    pieces: list = []
+    position = 0
+    for i in places:
+        start = 1 + before[i] + i
+        pieces.append((position, start))
+        pieces.append(new[i])
+        position = start + len(old[i])
+    pieces.append((position, old_size))
+    return Patch(old_size, _joined_bytes(pieces))

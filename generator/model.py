@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.config import Config
 from generator.errors import Diagnostic
+
+_ID = attrgetter("id")
 
 if TYPE_CHECKING:
     from generator.compare import Comparison
@@ -142,10 +145,13 @@ class Site:
 
     def parses(self) -> tuple[Parsed, ...]:
         """Each article's parse, in the order of `articles`."""
-        return self.derived("parses", lambda: tuple(self.parsed[a.id] for a in self.articles))
+        by_order = self.parsed.__getitem__
+        return self.derived("parses", lambda: tuple(map(by_order, map(_ID, self.articles))))
 
     def articles_by_id(self) -> dict[str, Article]:
-        return self.derived("articles_by_id", lambda: {a.id: a for a in self.articles})
+        return self.derived(
+            "articles_by_id", lambda: dict(zip(map(_ID, self.articles), self.articles, strict=True))
+        )
 
     def article(self, article_id: str) -> Article:
         return self.articles_by_id()[article_id]

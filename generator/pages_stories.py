@@ -28,4 +28,4 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             notes=target_notes_view(site, "story", story.id, urls),
         )
     if renderer.claim():
-        yield json_rows("data/stories.json", stories_rows(site, urls), renderer.rows)
+        yield json_rows("data/stories.json", stories_rows(site, renderer), renderer.rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress
-from operator import attrgetter, is_not, or_
+from operator import attrgetter, is_, is_not, or_
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,11 @@ def changed_places(
     if new_also:
         differ = map(or_, differ, map(is_not, new_also, old_also))
     return compress(range(len(new)), differ)
+
+
+def same_objects(new: Sequence[Any], old: Sequence[Any]) -> bool:
+    """Whether `new` holds the very objects `old` does, in the same order."""
+    return len(new) == len(old) and all(map(is_, new, old))
 
 
 def remade(

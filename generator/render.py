@@ -6,7 +6,7 @@ objects; every URL in them comes from `url()` / `url_for()` (see `urls.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import compress
 from operator import attrgetter
@@ -23,7 +23,7 @@ from generator.errors import DigestError, error
 from generator.model import Article, KeptPages, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.parallel import Tickets
-from generator.positions import ID, remade
+from generator.positions import ID, remade, same_objects
 from generator.urls import Urls, output_file
 
 T = TypeVar("T")
@@ -158,6 +158,20 @@ class Renderer:
             return last[1]
         value = make()
         table[key] = (inputs, value)
+        return value
+
+    def view_of_all(self, name: str, parts: tuple[Sequence[Any], ...], make: Callable[[], T]) -> T:
+        """`make()`: a view of whole sequences (every story's summary). With `views`, the
+        last build's view of `name` is reused while each of `parts` (everything `make`
+        reads) holds the very objects it held, in order: no item is compared."""
+        if self.views is None:
+            return make()
+        table = self.views.setdefault("\0all", {})
+        last = table.get(name)
+        if last is not None and all(map(same_objects, parts, last[0])):
+            return last[1]
+        value = make()
+        table[name] = (parts, value)
         return value
 
     def summary(self, article: Article) -> dict[str, Any]:

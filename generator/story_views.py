@@ -6,7 +6,6 @@ from `Urls`. Texts are untrusted: they stay plain strings and the templates esca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -14,6 +13,7 @@ from markupsafe import Markup
 
 from generator.compare import Comparison, Unit
 from generator.model import Article, Row, Site
+from generator.positions import ID
 from generator.sentences import word_spans
 from generator.stories import Story
 from generator.urls import Urls
@@ -72,17 +72,25 @@ def story_summary(site: Site, story: Story, urls: Urls) -> dict[str, Any]:
 
 def story_summaries(site: Site, renderer, limit: int | None = None) -> list[dict[str, Any]]:
     """The first `limit` stories' summaries (each a `Renderer.view` of what it reads: the
-    story, its articles and its comparison)."""
-    by_id = site.articles_by_id()
-    return [
-        renderer.view(
-            "story",
-            s.id,
-            (s, tuple(by_id[a] for a in s.articles), site.comparisons.get(s.id)),
-            partial(story_summary, site, s, renderer.urls),
-        )
-        for s in site.stories[:limit]
-    ]
+    story, its articles and its comparison); kept whole while the stories, comparisons
+    and articles are the very objects they were (a note edit)."""
+    stories = site.stories[:limit]
+    comparisons = tuple(map(site.comparisons.get, map(ID, stories)))
+
+    def make() -> list[dict[str, Any]]:
+        by_id = site.articles_by_id()
+        return [
+            renderer.view(
+                "story",
+                s.id,
+                (s, tuple(by_id[a] for a in s.articles), comparison),
+                partial(story_summary, site, s, renderer.urls),
+            )
+            for s, comparison in zip(stories, comparisons, strict=True)
+        ]
+
+    parts = (stories, comparisons, site.articles)
+    return renderer.view_of_all(f"story summaries {limit}", parts, make)
 
 
 # Story page ------------------------------------------------------------------------------
@@ -274,11 +282,17 @@ def article_story(site: Site, article: Article, urls: Urls) -> dict[str, Any] | 
 # Data export -----------------------------------------------------------------------------
 
 
-def stories_rows(site: Site, urls: Urls) -> Iterator[Row]:
-    """`data/stories.json`, one story at a time (see `data_files.json_rows`)."""
-    for story in site.stories:
+def stories_rows(site: Site, renderer) -> tuple[Row, ...]:
+    """`data/stories.json`, one story at a time (see `data_files.json_rows`), made again
+    only for the stories that are not the objects they were, with their comparisons."""
+    urls = renderer.urls
+
+    def row(story: Story) -> Row:
         comparison = site.comparisons[story.id]
-        yield story.id, (story, comparison), partial(_story_row, story, comparison, urls)
+        return story.id, (story, comparison), partial(_story_row, story, comparison, urls)
+
+    comparisons = tuple(map(site.comparisons.__getitem__, map(ID, site.stories)))
+    return renderer.remade("stories.json", site.stories, row, comparisons)
 
 
 def _story_row(story: Story, comparison, urls: Urls) -> dict[str, Any]:
