@@ -292,10 +292,9 @@ def link(
     notes: Iterable[Note], parsed: Mapping[str, Parsed], article_paths: Mapping[str, Path]
 ) -> tuple[tuple[LinkedNote, ...], list[Diagnostic]]:
     """Pair every note with its anchoring result; anchoring problems become diagnostics."""
-    results: dict[str, NoteAnchor] = {}
-    for body in parsed.values():
-        for result in body.notes:
-            results[result.note_id] = result
+    notes = tuple(notes)
+    targets = {n.target for n in notes if n.target_kind == "article" and n.target in parsed}
+    results = {r.note_id: r for target in targets for r in parsed[target].notes}
     linked: list[LinkedNote] = []
     problems: list[Diagnostic] = []
     for note in notes:

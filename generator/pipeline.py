@@ -18,6 +18,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from generator import archive, entity_index, incremental, load, publish, search
 from generator import cache as cache_mod
@@ -33,6 +34,7 @@ from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
 from generator.parallel import Tickets, Workers, default_workers, young_collections_only
+from generator.positions import ID
 from generator.quote_index import link_quotes
 from generator.render import Renderer, core_pages
 from generator.stages import (
@@ -62,7 +64,7 @@ PAGE_PRODUCERS: tuple[PageProducer, ...] = (
 @dataclass
 class BuildResult:
     site: Site | None  # None after a search index was built: see `build`
-    files: list[str]  # every output path, sorted
+    files: frozenset[str]  # every output path
     diagnostics: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
@@ -141,7 +143,8 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         ),
     )
     problems.extend(found)
-    linked_notes, found = notes_mod.link(notes, parsed, {a.id: a.path for a in articles})
+    paths = dict(zip(map(ID, articles), map(attrgetter("path"), articles), strict=True))
+    linked_notes, found = notes_mod.link(notes, parsed, paths)
     problems.extend(found)
     raise_if_errors(problems)
     quotes = incremental.reuse(
@@ -235,7 +238,7 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
 
 def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Workers, cache=None):
     """Render every output straight into the writer's staging folder, shared between the
-    worker processes; returns (written paths, sorted; sitemap pages) and adds the written
+    worker processes; returns (every output path; sitemap pages) and adds the written
     paths to `writer`."""
 
     def job(index: int, count: int):
@@ -271,13 +274,13 @@ def render_into(writer: SiteWriter, site: Site, renderer: Renderer, workers: Wor
     renderer.set_share(0, 1)
     for output in publish.finish_outputs(site, renderer, all_sitemap):  # sitemap, robots
         writer.write(output.path, output.data)
-    return sorted(writer.written), all_sitemap
+    return frozenset(writer.written), all_sitemap
 
 
 def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
     """An incremental rebuild (`digest serve`): render every output but the pages kept
     from the last build (`incremental.dirty_pages` names the others) into memory, then
-    update `site/` in place. Returns (written paths, sorted; sitemap pages; removed
+    update `site/` in place. Returns (every output path; sitemap pages; removed
     paths)."""
     renderer.dirty = incremental.dirty_pages(memory.site, site)
     try:
@@ -293,7 +296,7 @@ def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
         pages.extend(paths.intersection(memory.sitemap))
     outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
     removed = writer.update(outputs, memory.files, kept)
-    return sorted(writer.written), pages, removed
+    return frozenset(writer.written), pages, removed
 
 
 def _give_memory_back() -> None:

@@ -152,7 +152,7 @@ def load_notes(
     With a `memory`, the last build's Notes while all of that is unchanged (an article
     edit renders no note again), and while all but the note documents are, each note
     whose document is unchanged (a note edit renders that note again)."""
-    articles_ids = frozenset(a.id for a in articles)
+    articles_ids = frozenset(map(ID, articles))
     read = (config, tuple(documents["notes"]), articles_ids, registry)
     memo = None
     if memory is not None:
