@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import heapq
 import math
 import re
 import zlib
@@ -24,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_not, itemgetter, not_, or_
 
 from generator.positions import ID, remade
 from generator.sentences import STOPWORDS, Sentence, capitalised_names
@@ -228,11 +227,13 @@ class _Scoring:
         with a touched article can change: whether they are candidates, and their score.
         Every other pair keeps its score, and the result equals a fresh `_Scoring`.
         """
-        edited = [
-            a
-            for a in self.ordinal
-            if texts[a] is not self.texts[a] or entities[a] is not self.entities[a]
-        ]
+        ids = tuple(self.ordinal)
+        differ = map(
+            or_,
+            map(is_not, map(texts.__getitem__, ids), map(self.texts.__getitem__, ids)),
+            map(is_not, map(entities.__getitem__, ids), map(self.entities.__getitem__, ids)),
+        )
+        edited = list(compress(ids, differ))
         if not edited:
             return self
         before = {a: self.texts[a] | self.entities[a] for a in edited}
@@ -267,18 +268,17 @@ class _Scoring:
             pairs[(a, b)] = score
             pairs_of.setdefault(a, set()).add((a, b))
             pairs_of.setdefault(b, set()).add((a, b))
-        # Each ranking kept: the untouched pairs in their order, merged with the rescored.
+        # Each ranking kept: the untouched pairs in their order (found without a Python
+        # loop), and each rescored pair put in its place.
         rescored.sort(key=_rank)
-        self._ranked = {
-            minimum: list(
-                heapq.merge(
-                    (t for t in found if t[1] not in touched and t[2] not in touched),
-                    (t for t in rescored if t[0] >= minimum),
-                    key=_rank,
-                )
-            )
-            for minimum, found in self._ranked.items()
-        }
+        for minimum, found in self._ranked.items():
+            hit = touched.__contains__
+            held = map(or_, map(hit, map(_FIRST, found)), map(hit, map(_SECOND, found)))
+            kept = list(compress(found, map(not_, held)))
+            for scored in rescored:
+                if scored[0] >= minimum:
+                    bisect.insort(kept, scored, key=_rank)
+            self._ranked[minimum] = kept
         return self
 
     def _pairs_with(self) -> dict[str, set[tuple[str, str]]]:
@@ -347,6 +347,7 @@ class _Scoring:
 
 
 _ID_STORY, _PAIR, _DATE = attrgetter("id", "story"), itemgetter(1, 2), attrgetter("date")
+_FIRST, _SECOND = itemgetter(1), itemgetter(2)  # of a scored pair (score, a, b)
 
 
 def _rank(scored: tuple[float, str, str]) -> tuple[float, str, str]:

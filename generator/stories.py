@@ -23,7 +23,7 @@ from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.grouping import GroupInput, group
 from generator.model import Article, Document, same
-from generator.positions import changed_places, remade
+from generator.positions import ID, changed_places, remade
 from generator.sentences import (
     Sentence,
     article_sentences,
@@ -92,13 +92,9 @@ def link(
     """
     mapper = mapper or (lambda _name, fn, items, _ident: [fn(x) for x in items])
     md = markup.make_markdown(config)
-    sentences = dict(
-        zip(
-            (a.id for a in articles),
-            mapper("sentences", lambda a: sentences_of(md, a), articles, _article_id),
-            strict=True,
-        )
-    )
+    ids = tuple(map(ID, articles))
+    split = mapper("sentences", lambda a: sentences_of(md, a), articles, ID)
+    sentences = dict(zip(ids, split, strict=True))
     names = dict(entity_names or {})
     if entities_by_article is None:  # stand-in until the entity stage provides ids
         found = {a.id: capitalised_names(s.text for s in sentences[a.id]) for a in articles}
@@ -108,11 +104,14 @@ def link(
                 names.setdefault(key, name)
     entity_sets = entities_by_article
     problems: list[Diagnostic] = []
-    story_ids = {}
-    for a in articles:
-        story_ids[a.id] = a.story
-        if a.story and not SLUG_RE.match(a.story):
-            story_ids[a.id] = slugify(a.story) or "story"
+    story_ids = dict(zip(ids, map(_STORY, articles), strict=True))
+    # Each story id named once is checked once (no Python loop over the articles).
+    wrong = {
+        n: slugify(n) or "story" for n in set(story_ids.values()) if n and not SLUG_RE.match(n)
+    }
+    for a in articles if wrong else ():
+        if a.story in wrong:
+            story_ids[a.id] = wrong[a.story]
             problems.append(
                 warning(
                     a.path,
@@ -126,7 +125,7 @@ def link(
     grouped = group(items, entity_sets, memo)
     # The same groups, story files and config, and the same of each article what naming
     # and ordering the stories read (not its text): the same stories.
-    titles = tuple(map(_NAMING, articles))
+    titles = remade(memo, "naming", articles, _NAMING)
     read = (titles, tuple(story_docs), config)
     last = memo.get("stories")
     if last is not None and last[0] == grouped and last[1] == read:
@@ -209,8 +208,8 @@ def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput
         text = a.title + "\n" + " ".join(s.text for s in sentences[a.id])
         return GroupInput(a.id, a.date, story_ids[a.id], text)
 
-    own = tuple(map(sentences.__getitem__, map(_article_id, articles)))
-    return list(remade(memo, "group_inputs", articles, make, own, key=_article_id))
+    own = tuple(map(sentences.__getitem__, map(ID, articles)))
+    return list(remade(memo, "group_inputs", articles, make, own, key=ID))
 
 
 def _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo: dict):
@@ -318,10 +317,7 @@ def _compare_input(
 
 
 _NAMING = attrgetter("id", "date", "source", "title", "title_derived")  # see `link`
-
-
-def _article_id(article: Article) -> str:
-    return article.id
+_STORY = attrgetter("story")
 
 
 def _story_id(given: CompareInput) -> str:
