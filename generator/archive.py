@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Sequence
 from functools import partial
+from itertools import groupby
 from typing import Any
 
 from generator.model import Article, Output, Site
@@ -84,10 +85,16 @@ def month_label(key: str) -> str:
 
 
 def _months(site: Site, renderer: Renderer) -> dict[str, list[dict[str, Any]]]:
-    """The articles' summaries by month, newest first (as the articles are)."""
+    """The articles' summaries by month, newest first (as the articles are). Articles
+    are sorted by date, so a month's are one run of the list: taken as a slice."""
+    keys = renderer.remade("month keys", site.articles, month_key)
+    summaries = renderer.summaries(site)
     months: dict[str, list[dict[str, Any]]] = {}
-    for article, summary in zip(site.articles, renderer.summaries(site), strict=True):
-        months.setdefault(month_key(article), []).append(summary)
+    start = 0
+    for key, run in groupby(keys):
+        end = start + len(tuple(run))
+        months.setdefault(key, []).extend(summaries[start:end])
+        start = end
     return months
 
 

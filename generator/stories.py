@@ -138,10 +138,10 @@ def link(
     inputs = _compare_inputs(stories, sentences, entity_sets, names, quotes_by_article, memo)
     found_comparisons = mapper("compare", _compare, inputs, _story_id)
     comparisons = dict(zip((s.id for s in stories), found_comparisons, strict=True))
-    return tuple(stories), comparisons, problems
+    return stories, comparisons, problems  # kept stories: the very tuple of the last build
 
 
-def _stories(grouped, articles, story_docs, md) -> tuple[list[Story], list[Diagnostic]]:
+def _stories(grouped, articles, story_docs, md) -> tuple[tuple[Story, ...], list[Diagnostic]]:
     """The stories of `group`'s groups, named and titled, newest first; and the warnings
     about story files."""
     problems: list[Diagnostic] = []
@@ -195,7 +195,7 @@ def _stories(grouped, articles, story_docs, md) -> tuple[list[Story], list[Diagn
     stories.sort(
         key=lambda s: (-max(_ordinal(by_id[a]) for a in s.articles), s.title.lower(), s.id)
     )
-    return stories, problems
+    return tuple(stories), problems
 
 
 def _group_inputs(articles, story_ids, sentences, memo: dict) -> list[GroupInput]:
