@@ -186,6 +186,20 @@ def test_symlinked_content_is_followed(project, tmp_path):
         assert server.stop() == 0
 
 
+def test_a_folder_linked_while_serving_is_followed(served, project):
+    """A symlink to a folder made while the server runs: the rebuild after it watches
+    the linked folder (inotify does not follow links), so edits there rebuild too."""
+    shared = project / "shared-articles"
+    write(project, "shared-articles/linked.md", article(title="Linked article"))
+    since = served.generation()
+    (project / "content/articles/linked").symlink_to(shared, target_is_directory=True)
+    since = served.wait_reload(since)
+    assert "Linked article" in served.text("articles/linked/")
+    edit(shared / "linked.md", article(title="Linked and edited"))
+    served.wait_reload(since)
+    assert "Linked and edited" in served.text("articles/linked/")
+
+
 def test_editor_temp_files_and_output_do_not_rebuild(served, project):
     since = served.generation()
     for name in (".first.md.swp", "first.md~", "4913", "#first.md#", ".#first.md"):
