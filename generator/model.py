@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.config import Config
 from generator.errors import Diagnostic
-
-_ID = attrgetter("id")
+from generator.positions import ID
 
 if TYPE_CHECKING:
     from generator.compare import Comparison
@@ -146,11 +144,11 @@ class Site:
     def parses(self) -> tuple[Parsed, ...]:
         """Each article's parse, in the order of `articles`."""
         by_order = self.parsed.__getitem__
-        return self.derived("parses", lambda: tuple(map(by_order, map(_ID, self.articles))))
+        return self.derived("parses", lambda: tuple(map(by_order, map(ID, self.articles))))
 
     def articles_by_id(self) -> dict[str, Article]:
         return self.derived(
-            "articles_by_id", lambda: dict(zip(map(_ID, self.articles), self.articles, strict=True))
+            "articles_by_id", lambda: dict(zip(map(ID, self.articles), self.articles, strict=True))
         )
 
     def article(self, article_id: str) -> Article:

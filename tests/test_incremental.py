@@ -445,10 +445,6 @@ def test_remade_lists_equal_lists_made_anew(first, edits):
     an item added): the same list as made from scratch, with `make` called only where
     something at that place is not the very object it was."""
 
-    class Box:
-        def __init__(self, value: int):
-            self.value = value
-
     calls: list[int] = []
 
     def make(box: Box) -> int:
@@ -475,20 +471,26 @@ def test_remade_lists_equal_lists_made_anew(first, edits):
 
 
 def test_remade_lists_keep_entries_by_key_when_items_come_and_go():
-    class Box:
-        def __init__(self, key: str):
-            self.key = key
-
     calls: list[str] = []
 
     def make(box: Box) -> str:
-        calls.append(box.key)
-        return box.key.upper()
+        calls.append(box.value)
+        return box.value.upper()
+
+    def key(box: Box) -> str:
+        return box.value
 
     store: dict = {}
     a, b, c = Box("a"), Box("b"), Box("c")
-    assert remade(store, "x", [a, b], make, key=lambda x: x.key) == ("A", "B")
+    assert remade(store, "x", [a, b], make, key=key) == ("A", "B")
     calls.clear()
     b2 = Box("b")  # the same key, another object: made again
-    assert remade(store, "x", [c, a, b2], make, key=lambda x: x.key) == ("C", "A", "B")
+    assert remade(store, "x", [c, a, b2], make, key=key) == ("C", "A", "B")
     assert calls == ["c", "b"]
+
+
+class Box:
+    """An item of `remade`'s tests: another Box is another object, whatever its value."""
+
+    def __init__(self, value):
+        self.value = value
