@@ -79,10 +79,15 @@ class Served:
     def wait_reload(self, since: int) -> int:
         """Block until the events stream sends `reload` for a build newer than `since`."""
         url = f"{self.url}__digest/events?since={since}"
+        # The server's keepalive lines arrive well within the socket timeout, so only
+        # this deadline ends the wait for a reload that never comes.
+        deadline = time.monotonic() + WAIT
         with urllib.request.urlopen(url, timeout=WAIT) as stream:
             assert stream.headers["Content-Type"] == "text/event-stream"
             event = None
             for raw in stream:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no reload after build {since} within {WAIT} s")
                 line = raw.decode("utf-8").rstrip("\n")
                 if line.startswith("event: "):
                     event = line[len("event: ") :]
