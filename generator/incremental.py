@@ -250,10 +250,10 @@ def _dirty_stories(old: Site, new: Site, moved, notes) -> tuple[frozenset[str], 
     changed_stories: set[str] = set()
     if old.stories is new.stories and not moved and old.comparisons is not new.comparisons:
         # The very stories: those whose comparison is another object, found by place.
-        ids = tuple(map(ID, new.stories))
-        before = tuple(map(old.comparisons.get, ids))
-        after = tuple(map(new.comparisons.get, ids))
-        changed_stories = {ids[i] for i in changed_places(after, before) if after[i] != before[i]}
+        before, after = old.story_comparisons(), new.story_comparisons()  # the same order
+        changed_stories = {
+            new.stories[i].id for i in changed_places(after, before) if after[i] != before[i]
+        }
     elif old.stories is not new.stories or old.comparisons is not new.comparisons or moved:
         old_stories = {s.id: s for s in old.stories}
         for story in new.stories:

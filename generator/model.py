@@ -146,6 +146,11 @@ class Site:
         by_order = self.parsed.__getitem__
         return self.derived("parses", lambda: tuple(map(by_order, map(ID, self.articles))))
 
+    def story_comparisons(self) -> tuple[Comparison | None, ...]:
+        """Each story's comparison, in the order of `stories`."""
+        by_story = self.comparisons.get
+        return self.derived("comparisons", lambda: tuple(map(by_story, map(ID, self.stories))))
+
     def articles_by_id(self) -> dict[str, Article]:
         return self.derived(
             "articles_by_id", lambda: dict(zip(map(ID, self.articles), self.articles, strict=True))

@@ -23,7 +23,7 @@ from generator.config import Config
 from generator.errors import Diagnostic, warning
 from generator.grouping import GroupInput, group
 from generator.model import Article, Document, same
-from generator.positions import ID, changed_places, remade
+from generator.positions import ID, changed_places, remade, same_objects
 from generator.sentences import (
     Sentence,
     article_sentences,
@@ -261,9 +261,7 @@ def _changed_inputs(last, parts, stories, sentences, entity_sets, names, quotes_
     sentences, entity set or quotes are not the very objects they were; None when the
     stories are not the very objects of the last build."""
     _, order, old_parts, old_stories, story_of, old_inputs = last
-    if len(old_stories) != len(stories):
-        return None
-    if next(changed_places(stories, old_stories), None) is not None:
+    if not same_objects(stories, old_stories):
         return None
     changed = set().union(*map(changed_places, parts, old_parts))
     inputs = list(old_inputs)

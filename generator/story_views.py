@@ -13,7 +13,6 @@ from markupsafe import Markup
 
 from generator.compare import Comparison, Unit
 from generator.model import Article, Row, Site
-from generator.positions import ID
 from generator.sentences import word_spans
 from generator.stories import Story
 from generator.urls import Urls
@@ -75,7 +74,7 @@ def story_summaries(site: Site, renderer, limit: int | None = None) -> list[dict
     story, its articles and its comparison); kept whole while the stories, comparisons
     and articles are the very objects they were (a note edit)."""
     stories = site.stories[:limit]
-    comparisons = tuple(map(site.comparisons.get, map(ID, stories)))
+    comparisons = site.story_comparisons()[:limit]
 
     def make() -> list[dict[str, Any]]:
         by_id = site.articles_by_id()
@@ -291,8 +290,7 @@ def stories_rows(site: Site, renderer) -> tuple[Row, ...]:
         comparison = site.comparisons[story.id]
         return story.id, (story, comparison), partial(_story_row, story, comparison, urls)
 
-    comparisons = tuple(map(site.comparisons.__getitem__, map(ID, site.stories)))
-    return renderer.remade("stories.json", site.stories, row, comparisons)
+    return renderer.remade("stories.json", site.stories, row, site.story_comparisons())
 
 
 def _story_row(story: Story, comparison, urls: Urls) -> dict[str, Any]:
