@@ -268,6 +268,29 @@ def test_pagefind_index_finds_both_seed_articles(served, browser):
     assert sorted(o for _, outlets in found for o in outlets) == ["Dawn", "Reuters"]
 
 
+def test_pagefind_leaves_out_the_links_to_other_outlets(served, browser):
+    # "elsewhere" is only in the caption of the articles' story links (the other outlets'
+    # versions of each paragraph): navigation, not the article, and half of each page.
+    base, site = served
+    assert all(
+        "elsewhere" in p.read_text(encoding="utf-8")
+        for p in (site / "articles").glob("*/index.html")
+    )
+    page = browser.new_page()
+    page.goto(base + "search/")
+    found = page.evaluate(
+        """async (base) => {
+            const pagefind = await import(base + "pagefind/pagefind.js");
+            await pagefind.options({ baseUrl: new URL(base).pathname });
+            const search = await pagefind.search("elsewhere");
+            return search.results.length;
+        }""",
+        base,
+    )
+    page.close()
+    assert found == 0
+
+
 def test_search_box_and_search_page_under_the_sub_path(served, browser):
     base, _site = served
     page = browser.new_page()
