@@ -99,29 +99,34 @@ def _segments(text: str, changed: set[int]) -> list[dict[str, Any]]:
     """`text` cut into runs of unchanged and changed words (word indexes in `changed`).
 
     A changed run starts at its first word and ends at its last, so the spaces and
-    punctuation around it stay unmarked.
+    punctuation around it stay unmarked. Only the changed words are walked (a story page
+    has thousands of words, most of them unchanged).
     """
-    if not changed:  # the runs below would join into the one unchanged text
-        return [{"text": text, "changed": False}]
+    spans = word_spans(text) if changed else ()
     segments: list[dict[str, Any]] = []
+    end = 0  # where the text not yet in a segment starts
+    run_start = run_stop = -2  # the changed run being gathered, as word indexes
+    for index in sorted(i for i in changed if i < len(spans)):
+        if index != run_stop + 1:
+            end = _mark(text, spans, run_start, run_stop, end, segments)
+            run_start = index
+        run_stop = index
+    end = _mark(text, spans, run_start, run_stop, end, segments)
+    if end < len(text) or not segments:
+        segments.append({"text": text[end:], "changed": False})
+    return segments
 
-    def add(piece: str, flag: bool) -> None:
-        if not piece:
-            return
-        if segments and segments[-1]["changed"] == flag:
-            segments[-1]["text"] += piece
-        else:
-            segments.append({"text": piece, "changed": flag})
 
-    end = 0
-    previous_changed = False
-    for index, (start, stop) in enumerate(word_spans(text)):
-        flag = index in changed
-        add(text[end:start], flag and previous_changed)
-        add(text[start:stop], flag)
-        end, previous_changed = stop, flag
-    add(text[end:], False)
-    return segments or [{"text": text, "changed": False}]
+def _mark(text: str, spans, first: int, last: int, end: int, segments: list) -> int:
+    """Add the unchanged text from `end` and the changed words `first..last` (none when
+    `first` < 0); where the text not in a segment now starts."""
+    if first < 0:
+        return end
+    start, stop = spans[first][0], spans[last][1]
+    if start > end:
+        segments.append({"text": text[end:start], "changed": False})
+    segments.append({"text": text[start:stop], "changed": True})
+    return stop
 
 
 def _changed_words(unit: Unit) -> dict[str, set[int]]:
