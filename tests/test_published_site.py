@@ -244,22 +244,28 @@ def _results(page, at_least: int = 2) -> list[str]:
     )
 
 
-def test_pagefind_index_finds_both_seed_articles(served, browser):
-    base, site = served
-    assert (site / "pagefind" / "pagefind.js").is_file()
+def _pagefind_search(browser, base: str, query: str) -> list[list]:
+    """[url, outlets] of each page Pagefind's own API finds for `query` on the site."""
     page = browser.new_page()
     page.goto(base + "search/")
     found = page.evaluate(
-        """async (base) => {
+        """async ([base, query]) => {
             const pagefind = await import(base + "pagefind/pagefind.js");
             await pagefind.options({ baseUrl: new URL(base).pathname });
-            const search = await pagefind.search("Vostochny");
+            const search = await pagefind.search(query);
             const data = await Promise.all(search.results.map((r) => r.data()));
             return data.map((d) => [d.url, d.filters.outlet]);
         }""",
-        base,
+        [base, query],
     )
     page.close()
+    return found
+
+
+def test_pagefind_index_finds_both_seed_articles(served, browser):
+    base, site = served
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    found = _pagefind_search(browser, base, "Vostochny")
     articles = sorted(
         f"{PREFIX}{p.parent.relative_to(site).as_posix()}/"
         for p in (site / "articles").glob("*/index.html")
@@ -276,19 +282,7 @@ def test_pagefind_leaves_out_the_links_to_other_outlets(served, browser):
         "elsewhere" in p.read_text(encoding="utf-8")
         for p in (site / "articles").glob("*/index.html")
     )
-    page = browser.new_page()
-    page.goto(base + "search/")
-    found = page.evaluate(
-        """async (base) => {
-            const pagefind = await import(base + "pagefind/pagefind.js");
-            await pagefind.options({ baseUrl: new URL(base).pathname });
-            const search = await pagefind.search("elsewhere");
-            return search.results.length;
-        }""",
-        base,
-    )
-    page.close()
-    assert found == 0
+    assert _pagefind_search(browser, base, "elsewhere") == []
 
 
 def test_search_box_and_search_page_under_the_sub_path(served, browser):
