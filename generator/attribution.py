@@ -24,6 +24,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from generator.quote_words import (
     ADVERBS,
@@ -50,22 +51,38 @@ TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Tok:
-    """A word, a punctuation mark, or (quote >= 0) a whole quote, in one text block."""
+class Tok(NamedTuple):
+    """A word, a punctuation mark, or (quote >= 0) a whole quote, in one text block;
+    `low`, its lowercase form without a full stop, is what the word lists are matched
+    against. Made by `make_tok()`. A tuple rather than a frozen dataclass, and `low` made
+    once rather than at each look: an article's words are read a million times."""
 
     text: str
     block: int
     start: int
-    quote: int = -1
-
-    @property
-    def low(self) -> str:
-        return self.text.lower().rstrip(".")
+    quote: int
+    low: str
 
     @property
     def pos(self) -> tuple[int, int]:
         return (self.block, self.start)
+
+
+_new_tok = tuple.__new__  # without NamedTuple's Python-level __new__
+
+
+def make_tok(text: str, block: int, start: int, quote: int = -1) -> Tok:
+    return _new_tok(Tok, (text, block, start, quote, text.lower().rstrip(".")))
+
+
+def word_toks(block: int, text: str, start: int, end: int) -> list[Tok]:
+    """The words and marks of `text[start:end]`, as `make_tok` makes them (written out:
+    one call per word was a fifth of the quote stage)."""
+    return [
+        _new_tok(Tok, (w, block, m.start(), -1, w.lower().rstrip(".")))
+        for m in TOKEN_RE.finditer(text, start, end)
+        for w in (m.group(),)
+    ]
 
 
 def bare(word: str) -> str:
@@ -222,22 +239,23 @@ def build_context(sentences: list[list[Tok]], kind_of: KindOf | None = None) -> 
     """Collect mentions (capitalised runs outside quotes) and evidence of persons."""
     ctx = Context(kind_of=kind_of)
     for toks in sentences:
+        # Each word's tests, once (the scan below asks them several times of each word).
+        cap = list(map(is_cap, toks))
+        title = list(map(is_title, toks))
         i = 0
         while i < len(toks):
-            if not (is_cap(toks[i]) or (is_title(toks[i]) and _next_cap(toks, i))):
+            if not (cap[i] or (title[i] and i + 1 < len(toks) and cap[i + 1])):
                 i += 1
                 continue
             j = i
-            while j < len(toks) and (
-                is_cap(toks[j]) or is_title(toks[j]) or toks[j].low in CONNECTORS
-            ):
+            while j < len(toks) and (cap[j] or title[j] or toks[j].low in CONNECTORS):
                 j += 1
                 if is_possessive(toks[j - 1].text):
                     break
             run = toks[i:j]
-            titles = [k for k, t in enumerate(run) if is_title(t)]
+            titles = [k for k in range(j - i) if title[i + k]]
             cut = titles[-1] + 1 if titles else 0
-            if cut and run[:cut] and any(is_cap(t) and not is_title(t) for t in run[: titles[0]]):
+            if cut and any(cap[k] and not title[k] for k in range(i, i + titles[0])):
                 prefix = name_from([t.text for t in run[: titles[0]]])
                 if prefix:
                     ctx.mentions.append(Mention(prefix.text, run[0].pos, False))
@@ -262,10 +280,6 @@ def build_context(sentences: list[list[Tok]], kind_of: KindOf | None = None) -> 
         if not mention.person and ctx.expand(mention.name, mention.pos) in ctx.persons:
             mention.person = True
     return ctx
-
-
-def _next_cap(toks: list[Tok], i: int) -> bool:
-    return i + 1 < len(toks) and is_cap(toks[i + 1])
 
 
 def _speaks_next(toks: list[Tok], j: int) -> bool:

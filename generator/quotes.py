@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from generator import attribution as attr
-from generator.attribution import Context, KindOf, Speaker, Tok
+from generator.attribution import Context, KindOf, Speaker, Tok, make_tok
 from generator.quote_words import words
 
 OPENERS = "“„«"
@@ -270,12 +270,11 @@ def tokenize(block: int, text: str, start: int, end: int, spans: dict[int, tuple
     while i < end:
         if i in spans:
             e, q = spans[i]
-            toks.append(Tok("«quote»", block, i, q))
+            toks.append(make_tok("«quote»", block, i, q))
             i = e
             continue
         nxt = min([s for s in spans if i < s < end], default=end)
-        for m in attr.TOKEN_RE.finditer(text, i, nxt):
-            toks.append(Tok(m.group(), block, m.start()))
+        toks.extend(attr.word_toks(block, text, i, nxt))
         i = nxt
     return toks
 
