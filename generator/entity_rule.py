@@ -39,6 +39,7 @@ from generator.mentions import (
     resolve,
     scan,
     sentence_at,
+    sentence_breaks,
     tokens,
 )
 
@@ -154,9 +155,10 @@ def _wrapper(surface: Surface, href: str | None, level: int) -> list[Token]:
     return [open_token, close_token]
 
 
-def _context(text: str, start: int, end: int) -> tuple[str, int]:
-    """The sentence around [start, end) without break marks, and the span's offset in it."""
-    sentence, offset = sentence_at(text, start, end)
+def _context(text: str, start: int, end: int, breaks) -> tuple[str, int]:
+    """The sentence around [start, end) without break marks, and the span's offset in it
+    (`breaks`: the text's `sentence_breaks`)."""
+    sentence, offset = sentence_at(text, start, end, breaks)
     return sentence.replace(BREAK, ""), offset - sentence[:offset].count(BREAK)
 
 
@@ -211,6 +213,7 @@ def make_plugin(
         sentences: dict[str, str] = {}
         index = 0
         for block in blocks:
+            breaks = sentence_breaks(block.text)
             linked_here: set[str] = set()
             wraps: dict[int, list[tuple[int, int, list[Token]]]] = {}
             for match in block.matches:
@@ -235,7 +238,7 @@ def make_plugin(
                     )
                 if linked:
                     linked_here.add(surface.entity)
-                sentence, offset = _context(block.text, match.start, match.end)
+                sentence, offset = _context(block.text, match.start, match.end, breaks)
                 sentence = sentences.setdefault(sentence, sentence)
                 results.mentions.append(
                     Mention(
@@ -256,7 +259,7 @@ def make_plugin(
             if discover and not block.heading:
                 covered = [(m.start, m.end) for m in block.matches] + block.excluded
                 for found in discovery.find_names(block.text, block.words, covered, lower_words):
-                    sentence, offset = _context(block.text, found.start, found.end)
+                    sentence, offset = _context(block.text, found.start, found.end, breaks)
                     sentence = sentences.setdefault(sentence, sentence)
                     results.candidates.append(
                         NameCandidate(

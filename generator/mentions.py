@@ -15,6 +15,7 @@ This module knows nothing about Markdown; `entity_rule.py` runs it over text tok
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -189,18 +190,28 @@ def _abbreviation(text: str, dot: int) -> bool:
     return word in _ABBREVIATIONS
 
 
-def sentence_at(text: str, start: int, end: int) -> tuple[str, int]:
-    """The sentence of `text` holding [start, end), and where the span starts in it."""
-    begin = 0
-    finish = len(text)
+def sentence_breaks(text: str) -> tuple[list[int], list[int]]:
+    """Where each sentence break of `text` starts and ends (a full stop of "U.S." or
+    "Mr." is none): what `sentence_at` looks up, found once for all of a block's spans."""
+    starts: list[int] = []
+    ends: list[int] = []
     for m in _SENTENCE_END.finditer(text):
-        if _abbreviation(text, m.start()):
-            continue
-        if m.end() <= start:
-            begin = m.end()
-        elif m.start() >= end:
-            finish = m.end()
-            break
+        if not _abbreviation(text, m.start()):
+            starts.append(m.start())
+            ends.append(m.end())
+    return starts, ends
+
+
+def sentence_at(
+    text: str, start: int, end: int, breaks: tuple[list[int], list[int]] | None = None
+) -> tuple[str, int]:
+    """The sentence of `text` holding [start, end), and where the span starts in it.
+    `breaks` are `sentence_breaks(text)`, when the caller has them."""
+    starts, ends = breaks if breaks is not None else sentence_breaks(text)
+    before = bisect.bisect_right(ends, start)  # the breaks that end before the span
+    begin = ends[before - 1] if before else 0
+    after = bisect.bisect_left(starts, end)  # the first break that starts after it
+    finish = ends[after] if after < len(starts) else len(text)
     sentence = text[begin:finish]
     stripped = sentence.lstrip()
     offset = start - begin - (len(sentence) - len(stripped))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Page, article, page, run_cli, write
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.entities import Entity, Registry
 from generator.entity_index import find_mentions
@@ -485,3 +487,42 @@ def test_mentions_in_one_sentence_share_its_text(project):
     assert mentions[0].sentence is mentions[1].sentence
     loaded = pickle.loads(pickling.dumps(mentions))
     assert loaded == mentions and loaded[0].sentence is loaded[1].sentence
+
+
+# Sentence context of a mention --------------------------------------------------------
+
+
+def _sentence_by_scan(text: str, start: int, end: int) -> tuple[str, int]:
+    """The sentence holding [start, end), found by walking every break in order."""
+    from generator.mentions import _SENTENCE_END, _abbreviation
+
+    begin, finish = 0, len(text)
+    for m in _SENTENCE_END.finditer(text):
+        if _abbreviation(text, m.start()):
+            continue
+        if m.end() <= start:
+            begin = m.end()
+        elif m.start() >= end:
+            finish = m.end()
+            break
+    sentence = text[begin:finish]
+    stripped = sentence.lstrip()
+    return stripped.rstrip(), start - begin - (len(sentence) - len(stripped))
+
+
+_PIECES = ["Kim", " ", "met", "Putin", ".", "U.S.", "Mr.", "?", "”", " 42", "“", "\n", "A"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.data())
+def test_sentence_at_with_the_breaks_found_once_is_the_scan(pieces, data):
+    from generator.mentions import sentence_at, sentence_breaks
+
+    text = "".join(pieces)
+    starts, ends = sentence_breaks(text)
+    # Spans that start or end right at a break are the edge cases: draw them often.
+    places = st.sampled_from(sorted({0, len(text), *starts, *ends}))
+    start = data.draw(st.one_of(places, st.integers(0, len(text))))
+    end = data.draw(st.one_of(places, st.integers(0, len(text))).filter(lambda e: e >= start))
+    expected = _sentence_by_scan(text, start, end)
+    assert sentence_at(text, start, end, (starts, ends)) == expected
+    assert sentence_at(text, start, end) == expected
