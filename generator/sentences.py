@@ -210,18 +210,25 @@ def _is_boundary(text: str, dot: int, stop: int, next_start: int) -> bool:
     return True
 
 
+_TERMINALS = re.compile("[.!?…]")
+_MARKS = re.compile("[.!?…" + OPEN_QUOTES + CLOSE_QUOTES + '"]')
+
+
 def split_sentences(text: str) -> list[str]:
     """Split one paragraph's plain text into sentences."""
     text = _SPACE.sub(" ", text).strip()
     if not text:
         return []
     track_quotes = _quotes_balanced(text)
+    # Only quotation marks and terminal punctuation change anything below: jump to each.
+    marks = _MARKS if track_quotes else _TERMINALS
     sentences: list[str] = []
     start = 0
     depth = 0  # open quotation marks
     i = 0
     n = len(text)
-    while i < n:
+    while (found := marks.search(text, i)) is not None:
+        i = found.start()
         ch = text[i]
         if track_quotes:
             if ch in OPEN_QUOTES:
