@@ -28,6 +28,7 @@ CLOSERS = "”»"
 OPEN_BEFORE = "([{—–-/“‘\"'"
 CLOSE_AFTER = ".,;:!?)]}—–-/…\"'”’"
 TERMINAL = ".!?…"
+_TERMINAL_RE = re.compile("[" + TERMINAL + "]")
 ABBREVIATIONS = words(
     """mr mrs ms dr st gen sen rep gov lt col capt maj sgt prof jan feb aug sept sep oct nov
     dec no vs jr sr"""
@@ -237,9 +238,19 @@ def _starts_sentence(text: str, j: int) -> bool:
 def split_sentences(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sentence ranges of a block; quote spans are atomic (their full stops don't split)."""
     span_at = dict(spans)
+    opens = sorted(span_at)
+    k = 0  # opens[k] is the next quote at or after i
     out: list[tuple[int, int]] = []
     start, i, n = 0, 0, len(text)
     while i < n:
+        # Only a quote and terminal punctuation change anything: jump to the next of them.
+        while k < len(opens) and opens[k] < i:
+            k += 1
+        next_open = opens[k] if k < len(opens) else n
+        found = _TERMINAL_RE.search(text, i, next_open)
+        i = found.start() if found is not None else next_open
+        if i >= n:
+            break
         if i in span_at:
             e = span_at[i]
             inner = text[i + 1 : e - 1].rstrip()
@@ -257,7 +268,7 @@ def split_sentences(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[i
                 start = j
             i = j
             continue
-        i += 1
+        i += 1  # not reached: i is a quote or a terminal mark
     if text[start:].strip():
         out.append((start, n))
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in out]
