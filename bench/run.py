@@ -12,7 +12,8 @@ medians over `--runs` fresh subprocesses:
 * article and note edits in `digest serve` (when the command exists).
 
 It prints one Markdown table plus the targets of the performance issue, and writes
-`bench/results/<YYYY-MM-DD>.json` (`--quick` runs go to the work folder instead).
+`bench/results/<YYYY-MM-DD>.json` (`-2`, `-3`, ... for later runs of the same day; `--quick`
+runs go to the work folder instead).
 """
 
 from __future__ import annotations
@@ -87,6 +88,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not args.sizes or min(args.sizes) < 1 or args.runs < 1 or args.edits < 1:
         parser.error("--sizes, --runs and --edits must be positive")
     return args
+
+
+def results_file(folder: Path, stem: str, replace: bool = False) -> Path:
+    """`<stem>.json` in `folder`; a later run of the same day gets `<stem>-2.json`, ...
+    (results are committed: one must never overwrite another). `replace`: always the
+    first name (quick runs, which are smoke tests kept in the work folder)."""
+    target = folder / f"{stem}.json"
+    n = 1
+    while not replace and target.exists():
+        n += 1
+        target = folder / f"{stem}-{n}.json"
+    return target
 
 
 def find_script(shared: Path | None) -> Path:
@@ -290,8 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     folder = args.work if args.quick else args.results
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{today}-quick.json" if args.quick else f"{today}.json"
-    target = folder / name
+    target = results_file(folder, f"{today}-quick" if args.quick else today, args.quick)
     with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as handle:
         json.dump(data, handle, indent=2, sort_keys=False)
         handle.write("\n")

@@ -195,3 +195,16 @@ def test_serve_probe_lets_the_undo_of_the_article_land_before_the_note_edits(pro
     # The edited files each build saw: the article edit, its undo (nothing edited), the
     # note edit. Without waiting, the undo's build would already see the edited note.
     assert builds[:3] == ["one.md", "", "n.md"]
+
+
+def test_a_second_run_of_the_day_keeps_the_first_runs_results(tmp_path):
+    from bench.run import results_file
+
+    first = results_file(tmp_path, "2026-11-24")
+    assert first.name == "2026-11-24.json"
+    first.write_text("{}")
+    second = results_file(tmp_path, "2026-11-24")
+    assert second.name == "2026-11-24-2.json"
+    second.write_text("{}")
+    assert results_file(tmp_path, "2026-11-24").name == "2026-11-24-3.json"
+    assert results_file(tmp_path, "2026-11-24-quick", replace=True).name == "2026-11-24-quick.json"
