@@ -93,10 +93,23 @@ class Sentence:
 # Normalisation ------------------------------------------------------------------------
 
 
+_DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")  # U.S., U.N.
+
+
+def _undotted(match: re.Match[str]) -> str:
+    return match.group(1).replace(".", "")
+
+
 def fold(text: str) -> str:
-    """Typography only: quote marks, apostrophes, dashes, spaces, ellipsis, initialisms."""
-    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY)
-    text = re.sub(r"\b((?:[A-Za-z]\.){2,})", lambda m: m.group(1).replace(".", ""), text)
+    """Typography only: quote marks, apostrophes, dashes, spaces, ellipsis, initialisms.
+
+    ASCII text skips what cannot change it (normalisation and the typography map, which
+    only maps characters outside ASCII), as text without a full stop skips the
+    initialisms: most sentences of a story are both, and every one is folded."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY)
+    if "." in text:
+        text = _DOTTED.sub(_undotted, text)
     return _SPACE.sub(" ", text).strip()
 
 
