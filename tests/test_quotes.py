@@ -224,7 +224,7 @@ def _abbreviation_by_search(text: str, i: int) -> bool:
     """The rule as it was first written (a search over the whole text before `i`)."""
     import re
 
-    from generator.quotes import ABBREVIATIONS
+    from generator.quote_sentences import ABBREVIATIONS
 
     word = re.search(r"(\S+)$", text[: i + 1])
     if not word:
@@ -266,7 +266,7 @@ def _abbreviation_by_search(text: str, i: int) -> bool:
     )
 )
 def test_abbreviations_are_found_as_before_without_searching_the_whole_text(parts):
-    from generator.quotes import _abbreviation
+    from generator.quote_sentences import _abbreviation
 
     text = "".join(parts)
     if not text:
