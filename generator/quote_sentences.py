@@ -68,16 +68,14 @@ def split_sentences(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[i
                 start = e
             i = e
             continue
-        if text[i] in TERMINAL:
-            j = i
-            while j < n and text[j] in TERMINAL + ")]":
-                j += 1
-            if _starts_sentence(text, j) and not (text[i] == "." and _abbreviation(text, i)):
-                out.append((start, j))
-                start = j
-            i = j
-            continue
-        i += 1  # not reached: i is a quote or a terminal mark
+        # Not a quote: the jump stopped at terminal punctuation.
+        j = i
+        while j < n and text[j] in TERMINAL + ")]":
+            j += 1
+        if _starts_sentence(text, j) and not (text[i] == "." and _abbreviation(text, i)):
+            out.append((start, j))
+            start = j
+        i = j
     if text[start:].strip():
         out.append((start, n))
     return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in out]
