@@ -2,8 +2,9 @@
 
 `Workers(n)` forks `n - 1` children (the parent does a share too). Each process runs the
 same function over the work it takes (the next free run of items or page, whenever it
-is done with one: `Tickets`), and the children send their results back pickled through a
-temporary file; `map` returns them in the order of `items`, so output never depends on
+is done with one: `Tickets`), and the children send their results back pickled through an
+anonymous temporary file (it has no name, so nothing is left behind whatever kills the
+build); `map` returns them in the order of `items`, so output never depends on
 scheduling (DESIGN.md convention 11). A `DigestError` raised in a child is raised again
 in the parent; any other failure in a child becomes a `WorkerFailed` (an internal error,
 exit 2), never a silent partial result.
@@ -11,21 +12,27 @@ exit 2), never a silent partial result.
 Forking is used only when it is safe and pays: on a POSIX system, in a process with a
 single thread (`digest build`; the dev server has threads, so its rebuilds stay serial,
 as `fork` with other threads running can deadlock the child), and when there are enough
-items. Children inherit the linked Site copy-on-write, so nothing is re-loaded.
+items. Children inherit the linked Site copy-on-write, so nothing is re-loaded. A child
+whose parent dies (a build killed with SIGKILL or SIGTERM) stops with it: on Linux the
+kernel kills it at once (`PR_SET_PDEATHSIG`); elsewhere it sees it before it writes its
+results, and writes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import gc
 import os
 import pickle
+import signal
+import sys
 import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from generator import pickling
 from generator.errors import DigestError
@@ -139,33 +146,33 @@ class Workers:
         n = self.count if self.forking else 1
         if n == 1:
             return [job(0, 1)]
-        children: list[tuple[int, str]] = []
+        children: list[tuple[int, IO[bytes]]] = []
+        parent = os.getpid()
         # Move every object alive now out of the collector's reach: a collection in a
         # child would otherwise write to each object's header and copy every page of the
         # inherited heap (the CPython docs' advice for fork without exec).
         gc.freeze()
         try:
-            for k in range(1, n):
-                fd, path = tempfile.mkstemp(prefix="digest-worker-")
-                os.close(fd)
-                pid = os.fork()
-                if pid == 0:  # the child: never returns
-                    _child(job, k, n, path)
-                children.append((pid, path))
-            results = [job(0, n)]
-            while children:
-                pid, path = children.pop(0)
-                results.append(_collect(pid, path))
-            return results
+            with contextlib.ExitStack() as files:
+                for k in range(1, n):
+                    handle = files.enter_context(tempfile.TemporaryFile(prefix="digest-worker-"))
+                    pid = os.fork()
+                    if pid == 0:  # the child: never returns
+                        _child(job, k, n, handle, parent)
+                    children.append((pid, handle))
+                results = [job(0, n)]
+                while children:
+                    pid, handle = children.pop(0)
+                    results.append(_collect(pid, handle))
+                return results
         finally:
             gc.unfreeze()
-            for pid, path in children:  # the parent failed first: stop the others
+            for pid, _handle in children:  # the parent failed first: stop the others
                 try:
                     os.kill(pid, 9)
                     os.waitpid(pid, 0)
                 except OSError:
                     pass
-                _unlink(path)
 
 
 class Tickets:
@@ -211,41 +218,53 @@ class Tickets:
         os.close(self._read)
 
 
-def _child(job: Callable[[int, int], object], k: int, n: int, path: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this child when the process that forked it dies.
+
+    The build forks only from a single-threaded process, so the thread the signal
+    follows is the whole parent. Elsewhere `_child` checks before writing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def _child(
+    job: Callable[[int, int], object], k: int, n: int, handle: IO[bytes], parent: int
+) -> None:
     status = 0
     try:
+        _die_with_parent(parent)
         try:
             payload = ("ok", job(k, n))
         except DigestError as exc:
             payload = ("digest", exc.diagnostics)
         except BaseException:  # reported to the parent, which raises WorkerFailed
             payload = ("failed", traceback.format_exc())
-        with open(path, "wb") as handle:
+        if os.getppid() != parent:  # orphaned: no one will read it
+            status = 1
+        else:
             pickling.dump(payload, handle)
+            handle.flush()
     except BaseException:
         status = 1
     finally:
         os._exit(status)
 
 
-def _collect(pid: int, path: str) -> object:
-    try:
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise WorkerFailed(f"a build worker exited with status {code}")
-        with open(path, "rb") as handle:
-            kind, value = pickle.load(handle)
-    finally:
-        _unlink(path)
+def _collect(pid: int, handle: IO[bytes]) -> object:
+    """The child's result: it wrote to the file both share, from its start."""
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise WorkerFailed(f"a build worker exited with status {code}")
+    handle.seek(0)
+    kind, value = pickle.load(handle)
     if kind == "digest":
         raise DigestError(value)
     if kind == "failed":  # the last line names the exception; --debug shows the rest
         last = str(value).strip().splitlines()[-1:] or ["unknown error"]
         raise WorkerFailed(f"a build worker failed: {last[0]}", str(value))
     return value
-
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)

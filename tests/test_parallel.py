@@ -102,6 +102,59 @@ def test_a_worker_that_dies_is_reported():
         workers.run(job)
 
 
+# A build whose worker runs on after the build itself is killed.
+_KILLED_PARENT = """
+import os, sys, time
+from generator.parallel import Workers
+
+def job(index, _count):
+    if index == 1:
+        with open(sys.argv[1] + ".tmp", "w") as out:
+            out.write(str(os.getpid()))
+        os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+        time.sleep(20)
+        return "done"
+    time.sleep(60)  # killed before this ends
+
+Workers(2).run(job)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Exited (a zombie waiting for a reaper counts: it runs no more)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's part is Linux's")
+def test_a_killed_build_leaves_no_worker_running_and_no_file_behind(tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    pid_file = tmp_path / "worker.pid"
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(pid_file)], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.01)
+        worker = int(pid_file.read_text())
+        assert not _gone(worker)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while not _gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not _gone(worker):
+        os.kill(worker, 9)
+        pytest.fail("the worker outlived the killed build")
+    assert list(temp.iterdir()) == []
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
