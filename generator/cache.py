@@ -44,8 +44,6 @@ from generator import pickling
 from generator.buildlock import LOCK_NAME
 from generator.config import Config
 from generator.errors import Diagnostic, warning
-from generator.model import Output
-from generator.render import Renderer
 
 FORMAT = 1
 MAGIC = b"NDC1"
@@ -429,48 +427,3 @@ def open_cache(config: Config, enabled: bool = True) -> Cache | None:
     if not enabled:
         return None
     return Cache(config.root / config.cache_dir)
-
-
-class CachingRenderer(Renderer):
-    """A `Renderer` whose pages are memoised by everything a template can see.
-
-    The key is the template files (every theme folder, by name and bytes), the config,
-    the Jinja globals, filters and tests (functions by name, closure and bound object),
-    the template name, the page path and the page's view data. A page whose view data
-    holds something without a canonical form is rendered every time.
-    """
-
-    def __init__(self, config: Config, cache: Cache):
-        super().__init__(config)
-        self.cache = cache
-        self.templates = tree_fingerprint([d / "templates" for d in self.dirs])
-        self.config_key = config_fingerprint(config)
-        self._env_snapshot: tuple | None = None
-        self._env_key = ""
-
-    def _env_fingerprint(self) -> str:
-        env = self.env
-        # Recomputed whenever a global, filter or test is added or replaced; their values
-        # must not be mutated in place (the renderer's `site` dict is built once).
-        tables = (env.globals, env.filters, env.tests)
-        snapshot = tuple(x for t in tables for x in (*t, *map(id, t.values())))
-        if snapshot != self._env_snapshot:
-            self._env_key = fingerprint(dict(env.globals), dict(env.filters), dict(env.tests))
-            self._env_snapshot = snapshot
-        return self._env_key
-
-    def page(self, site_path: str, template: str, **context: Any) -> Output:
-        try:
-            parts = (
-                self.templates,
-                self.config_key,
-                self._env_fingerprint(),
-                template,
-                site_path,
-                context,
-            )
-        except Uncacheable:
-            return super().page(site_path, template, **context)
-        return self.cache.memo(
-            "page", parts, lambda: super(CachingRenderer, self).page(site_path, template, **context)
-        )

@@ -289,3 +289,28 @@ def _reloaded(config, cache, known, listing: Listing, unread: set[str], last: di
 
 def read_theme_file(path: Path) -> bytes:
     return path.read_bytes()
+
+
+PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def theme_dirs(config: config_mod.Config) -> list[Path]:
+    """Theme folders, highest priority first: the project's overrides, then the theme."""
+    dirs = [config.overrides_path]
+    project_theme = config.root / config.themes_dir / config.theme
+    if project_theme.is_dir():
+        dirs.append(project_theme)
+    elif (PACKAGE_THEMES / config.theme).is_dir():
+        dirs.append(PACKAGE_THEMES / config.theme)
+    else:
+        raise DigestError(
+            [
+                error(
+                    "digest.yaml",
+                    None,
+                    f"theme '{config.theme}' not found in "
+                    f"{config.themes_dir}/: create it or set `theme: default`",
+                )
+            ]
+        )
+    return dirs

@@ -36,7 +36,7 @@ from generator.pages_stories import story_pages
 from generator.parallel import Tickets, Workers, default_workers, young_collections_only
 from generator.positions import ID
 from generator.quote_index import link_quotes
-from generator.render import Renderer, core_pages
+from generator.render import CachingRenderer, Renderer, core_pages
 from generator.stages import (
     context_inputs,
     context_key,
@@ -97,7 +97,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     workers = workers or Workers(1)
     if cache is not None:
         cache.start_build()
-    renderer = Renderer(config) if cache is None else cache_mod.CachingRenderer(config, cache)
+    renderer = Renderer(config) if cache is None else CachingRenderer(config, cache)
     if memory is not None:  # templates compiled by the last build, if config and theme match
         memory.theme = incremental.theme_key(config, renderer.dirs)
         renderer.env = incremental.reuse(memory, "templates", memory.theme, lambda: renderer.env)

@@ -17,9 +17,11 @@ import jinja2
 from markupsafe import Markup
 
 from generator import metadata, story_views
+from generator.cache import Cache, Uncacheable, config_fingerprint, fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.data_files import OutputMemo, json_rows
 from generator.errors import DigestError, error
+from generator.load import theme_dirs
 from generator.model import Article, KeptPages, Output, Row, Site, same
 from generator.notes_pages import article_notes_view
 from generator.parallel import Tickets
@@ -28,29 +30,6 @@ from generator.urls import Urls, output_file
 
 T = TypeVar("T")
 HOME_STORIES = 10  # stories on the home page; the rest are on stories/
-PACKAGE_THEMES = Path(__file__).resolve().parent.parent / "themes"
-
-
-def theme_dirs(config: Config) -> list[Path]:
-    """Theme folders, highest priority first: the project's overrides, then the theme."""
-    dirs = [config.overrides_path]
-    project_theme = config.root / config.themes_dir / config.theme
-    if project_theme.is_dir():
-        dirs.append(project_theme)
-    elif (PACKAGE_THEMES / config.theme).is_dir():
-        dirs.append(PACKAGE_THEMES / config.theme)
-    else:
-        raise DigestError(
-            [
-                error(
-                    "digest.yaml",
-                    None,
-                    f"theme '{config.theme}' not found in "
-                    f"{config.themes_dir}/: create it or set `theme: default`",
-                )
-            ]
-        )
-    return dirs
 
 
 def _rel(path: str | None, root: Path) -> str:
@@ -402,3 +381,48 @@ def _article_row(a: Article, word_count: int, urls: Urls) -> dict[str, Any]:
         "seed": a.seed or None,
         "word_count": word_count,
     }
+
+
+class CachingRenderer(Renderer):
+    """A `Renderer` whose pages are memoised by everything a template can see.
+
+    The key is the template files (every theme folder, by name and bytes), the config,
+    the Jinja globals, filters and tests (functions by name, closure and bound object),
+    the template name, the page path and the page's view data. A page whose view data
+    holds something without a canonical form is rendered every time.
+    """
+
+    def __init__(self, config: Config, cache: Cache):
+        super().__init__(config)
+        self.cache = cache
+        self.templates = tree_fingerprint([d / "templates" for d in self.dirs])
+        self.config_key = config_fingerprint(config)
+        self._env_snapshot: tuple | None = None
+        self._env_key = ""
+
+    def _env_fingerprint(self) -> str:
+        env = self.env
+        # Recomputed whenever a global, filter or test is added or replaced; their values
+        # must not be mutated in place (the renderer's `site` dict is built once).
+        tables = (env.globals, env.filters, env.tests)
+        snapshot = tuple(x for t in tables for x in (*t, *map(id, t.values())))
+        if snapshot != self._env_snapshot:
+            self._env_key = fingerprint(dict(env.globals), dict(env.filters), dict(env.tests))
+            self._env_snapshot = snapshot
+        return self._env_key
+
+    def page(self, site_path: str, template: str, **context: Any) -> Output:
+        try:
+            parts = (
+                self.templates,
+                self.config_key,
+                self._env_fingerprint(),
+                template,
+                site_path,
+                context,
+            )
+        except Uncacheable:
+            return super().page(site_path, template, **context)
+        return self.cache.memo(
+            "page", parts, lambda: super(CachingRenderer, self).page(site_path, template, **context)
+        )

@@ -35,6 +35,7 @@ from pathlib import Path
 from generator.cache import Cache, _write_atomic, config_fingerprint
 from generator.config import CONFIG_FILE, Config
 from generator.errors import Diagnostic, Level
+from generator.load import theme_dirs
 
 STAMP_NAME = "uptodate.json"
 FORMAT = 1
@@ -139,7 +140,6 @@ def read_stamp(path: Path) -> Stamp | None:
 
 def input_fingerprint(code: str, config: Config, search_index: bool) -> str:
     """SHA-256 of everything a build reads; raises OSError or DigestError (bad theme)."""
-    from generator.render import theme_dirs
     from generator.search import pagefind_executable
 
     h = hashlib.sha256(f"uptodate{FORMAT}\0{code}\0{sys.version}\0".encode())
@@ -164,16 +164,35 @@ def _version(name: str) -> str | None:
         return None
 
 
+_WHOLE = 1 << 20  # files up to this size are read in one call; bigger ones in pieces
+
+
 def _file_digest(path: str) -> bytes:
-    """SHA-256 of a regular file's bytes; a marker for a missing or special file."""
+    """SHA-256 of a regular file's bytes; a marker for a missing or special file.
+
+    An article is a few KB: one `read` of its size (and a byte more, to see a file that
+    grew) beats a buffered file object and `hashlib.file_digest`'s loop, 110 against 200
+    ms for 10,700 files."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block us
     except FileNotFoundError:
         return b"-missing-"
-    with open(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return b"-special-"
-        return hashlib.file_digest(handle, "sha256").digest()
+        if info.st_size > _WHOLE:
+            with open(fd, "rb", closefd=False) as handle:
+                return hashlib.file_digest(handle, "sha256").digest()
+        data = os.read(fd, info.st_size + 1)
+        if len(data) != info.st_size:  # it changed since fstat: read on to its end
+            parts = [data]
+            while chunk := os.read(fd, 1 << 16):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return hashlib.sha256(data).digest()
+    finally:
+        os.close(fd)
 
 
 def feed_tree(h, folder: Path, skip_hidden: bool) -> None:

@@ -32,6 +32,7 @@ from watchdog.observers.api import ObservedWatch
 
 from generator.config import CONFIG_FILE, Config
 from generator.errors import DigestError
+from generator.load import theme_dirs
 
 DEBOUNCE = 0.1
 SETTLE = 0.02  # after a finished save: see the module's docstring
@@ -65,7 +66,6 @@ def is_temp_name(name: str) -> bool:
 
 def watched_folders(config: Config) -> list[Path]:
     """The folders whose contents feed a build (existing ones, symlinks resolved too)."""
-    from generator.render import theme_dirs
 
     folders = [config.content_path, config.seeds_path]
     try:

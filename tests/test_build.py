@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
+import pytest
 from conftest import article, page, write
 
 from generator.cli import main
 from generator.load import read_config
 from generator.pipeline import build
+from generator.search import pagefind_executable
 
 REUTERS = "reuters-putin-and-north-koreas-kim-discuss"
 DAWN = "dawn-2023-09-14-russian-president-vladimir-putin"
@@ -230,3 +232,13 @@ def test_a_build_with_a_search_index_lets_the_digest_go_first(bundled):
     assert indexed.indexed and indexed.indexed >= 2
     assert indexed.site is None
     assert (bundled / "site" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_pagefind_is_found_where_its_own_package_would_find_it(monkeypatch, tmp_path):
+    """`pagefind_executable` follows `pagefind.service.get_executable` (without importing
+    it, for its asyncio): the installed binary, the environment's override, PATH."""
+    service = pytest.importorskip("pagefind.service")
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    assert pagefind_executable() == service.get_executable() is not None
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "pagefind"))
+    assert pagefind_executable() == service.get_executable() == tmp_path / "pagefind"

@@ -8,13 +8,16 @@ full build reported.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import article, run_cli, write
+from conftest import REPO, article, run_cli, write
 
 from generator import uptodate
 
@@ -289,3 +292,36 @@ def test_a_symlink_retargeted_to_identical_bytes_outside_the_project_is_seen(
     link.symlink_to(tmp_path / "outside/one.md")  # same bytes, but load refuses it
     code, _, err = build(project, capsys, "--no-search")
     assert code == 1 and "symlink points outside the project" in err
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 6000, uptodate._WHOLE, uptodate._WHOLE + 1, 3 * uptodate._WHOLE + 5]
+)
+def test_a_file_digest_is_the_sha256_of_its_bytes_whatever_its_size(tmp_path, size):
+    data = os.urandom(size)
+    path = tmp_path / "file.md"
+    path.write_bytes(data)
+    assert uptodate._file_digest(str(path)) == hashlib.sha256(data).digest()
+    assert uptodate._file_digest(str(tmp_path / "missing.md")) == b"-missing-"
+    fifo = tmp_path / "fifo.md"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(fifo)
+        assert uptodate._file_digest(str(fifo)) == b"-special-"
+
+
+def test_a_no_change_build_loads_neither_the_parser_nor_the_templates(bundled, capsys):
+    """The no-change path stays light: what a build needs is imported only for a build."""
+    built_and_skipped(bundled, capsys)
+    probe = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        f"code = main(['build', '--root', {str(bundled)!r}])\n"
+        "heavy = ('jinja2', 'markdown_it', 'asyncio', 'generator.render', 'generator.pipeline')\n"
+        "print(code, sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert UP_TO_DATE in done.stdout, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
