@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from generator.stories import Story
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One file under content/: front matter, body and where each came from."""
 
@@ -34,7 +34,7 @@ class Document:
         return self.meta_lines.get(key, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     id: str
     slug: str
@@ -160,7 +160,7 @@ class Site:
         return self.articles_by_id()[article_id]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Output:
     """One file of the built site: its path relative to `site/` and its bytes.
 

@@ -37,7 +37,7 @@ KINDS = ("article", "entity", "story")
 KNOWN_FIELDS = {"target", "anchor", "prefix", "suffix", "author", "date"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     id: str
     target_kind: str  # "article" | "entity" | "story"
@@ -74,7 +74,7 @@ class Note:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkedNote:
     """A note with where it landed (articles) - what pages and data files are made from."""
 
