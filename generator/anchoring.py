@@ -43,7 +43,7 @@ ORPHANED = "orphaned"
 AMBIGUOUS = "ambiguous"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Selector:
     """A W3C TextQuoteSelector: the passage and, optionally, the text just around it."""
 
@@ -52,7 +52,7 @@ class Selector:
     suffix: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     status: str  # EXACT | REANCHORED | ORPHANED | AMBIGUOUS
     start: int = -1  # in the original text; -1 unless anchored
@@ -66,7 +66,7 @@ class Match:
         return self.status in (EXACT, REANCHORED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Folded:
     text: str
     index: tuple[int, ...]  # folded position -> original position; one extra at the end

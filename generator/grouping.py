@@ -61,7 +61,7 @@ def stand_in_entities(sentences: Sequence[Sentence]) -> frozenset[str]:
 # Grouping -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupInput:
     id: str
     date: dt.date | None

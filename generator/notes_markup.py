@@ -31,7 +31,7 @@ from generator.anchoring import Selector
 NOTE_LABEL = "Editor's note"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoteInput:
     """What the core rule needs of one note: already validated and its body rendered."""
 
@@ -42,7 +42,7 @@ class NoteInput:
     date_iso: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoteAnchor:
     """Where one note landed in its article's rendered text."""
 
@@ -54,7 +54,7 @@ class NoteAnchor:
     suffix: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Run:
     """One `text`/`code_inline`/break child token and its span in the rendered text."""
 

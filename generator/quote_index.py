@@ -50,7 +50,7 @@ def similar(a: Sequence[str], b: Sequence[str]) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= NEAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     text: str
     changed: bool

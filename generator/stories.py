@@ -277,7 +277,7 @@ def _same_parts(old: tuple, new: tuple) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompareInput:
     """Everything comparing one story reads: its articles' sentences, entities and quotes."""
 
