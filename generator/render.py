@@ -2,6 +2,8 @@
 
 Templates receive plain view data (dicts of strings, numbers and lists), never model
 objects; every URL in them comes from `url()` / `url_for()` (see `urls.py`).
+`CachingRenderer` memoises each page in the build cache (`cache.Cache`) by everything
+its template can see.
 """
 
 from __future__ import annotations
