@@ -7,6 +7,8 @@ untouched pages were kept, not rendered again.
 
 from __future__ import annotations
 
+import gc
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -359,3 +361,38 @@ def test_a_file_fixed_after_a_failed_load_is_read_in_its_place(bundled):
     assert serve.build(DAWN).incremental
     assert "Fixed" in page(bundled, DAWN)
     serve.assert_same_as_clean_build()
+
+
+def test_the_dev_servers_rebuild_leaves_collecting_to_the_settling_after_it(bundled):
+    """Once a digest is frozen, a rebuild runs with Python's own collections off (they
+    walked only the rebuild's new objects, again and again, and freed nothing): the one
+    collection is `settle_memory`'s, after it. The collector is back on afterwards."""
+    from generator.devserver import DevServer
+
+    lines: list[str] = []
+    dev = DevServer(
+        bundled, lambda: read_config(bundled), None, Cache(bundled / ".c"), lines.append
+    )
+    seen: list[int] = []  # the generation of each collection
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(watch)
+    try:
+        dev.rebuild(None)
+        assert seen.count(0) > 10  # nothing frozen yet: Python collects as it would
+        seen.clear()
+        path = bundled / REUTERS
+        path.write_text(path.read_text(encoding="utf-8") + "\nA last paragraph.\n", "utf-8")
+        dev.rebuild({str(path)})
+        pages = [sum(map(int, re.search(r"page (\d+)/(\d+)", x).groups())) for x in lines]
+        assert pages[1] < pages[0] / 3, lines  # incremental: most pages were kept
+        assert seen == [2]
+        assert gc.isenabled()
+        page = bundled / "site/articles/reuters-putin-and-north-koreas-kim-discuss/index.html"
+        assert "A last paragraph." in page.read_text(encoding="utf-8")
+    finally:
+        gc.callbacks.remove(watch)
+        gc.unfreeze()
