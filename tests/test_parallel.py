@@ -46,6 +46,15 @@ def test_map_keeps_input_order_and_uses_a_second_process():
     assert workers.map(lambda x: -x, big) == [-x for x in big]
 
 
+def test_a_worker_process_does_not_collect_garbage():
+    """A worker exits without cleaning up and its young collections freed nothing: it
+    runs with the collector off; the parent's stays as it was."""
+    workers = _forking()
+    assert gc.isenabled()
+    assert workers.run(lambda k, n: (k, gc.isenabled())) == [(0, True), (1, False)]
+    assert gc.isenabled()
+
+
 def test_a_slow_process_takes_fewer_items():
     """Items are handed out as each process is ready, not split in fixed shares."""
     workers = _forking()
