@@ -62,7 +62,6 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    import time
 
     from generator import uptodate
     from generator.cache import open_cache
@@ -82,6 +81,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         if getattr(args, "timings", None):
             _write_timings(Path(args.timings), {"uptodate": state.seconds})
         return _exit_code(list(state.stamp.diagnostics), args.strict)
+    from generator.parallel import collector_off
+
+    # The digest a build leaves is millions of objects, all young to the collector: its
+    # first collection after the build would walk every one of them (see
+    # `collector_off`), in a process that is about to end.
+    with collector_off():
+        return _build(args, config, cache, state)
+
+
+def _build(args: argparse.Namespace, config, cache, state) -> int:
+    import time
+
+    from generator import uptodate
     from generator.pipeline import build
 
     try:

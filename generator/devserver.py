@@ -15,6 +15,7 @@ from generator import incremental
 from generator.cache import Cache
 from generator.config import Config, with_overrides
 from generator.errors import Diagnostic, DigestError, Level, error
+from generator.parallel import collector_off
 from generator.writer import SiteWriter
 
 
@@ -81,24 +82,24 @@ class DevServer:
         """Exempt what the rebuild left from later garbage collections. The digest kept
         between rebuilds is millions of objects (6 million at 10,000 articles): a full
         collection of them, whenever Python's thresholds called one, cost more than the
-        rebuild it fell in (5 s at 10,000 articles). So after each rebuild its own new
-        objects are collected (quick: the frozen ones are not looked at) and the rest are
-        frozen. Old objects an edit replaces are freed by their reference counts; cyclic
-        garbage among frozen ones would be kept, so after a full build (slow anyway)
-        everything is unfrozen and collected once.
+        rebuild it fell in (5 s at 10,000 articles). Rebuilds run with the collector off
+        (`rebuild`), so after each one its own new objects are collected (quick: the
+        frozen ones are not looked at) and the rest are frozen. Old objects an edit
+        replaces are freed by their reference counts; cyclic garbage among frozen ones
+        would be kept, so after a full build (slow anyway) everything is unfrozen and
+        collected once.
 
-        The first build has nothing frozen and no older digest to free: only its young
-        objects are collected. A full collection there cost 5.1 s at 10,000 articles
-        (the server answers nothing meanwhile, and a first edit waited) and found 502
-        objects of garbage; they stay frozen until the next full build.
+        The first build has nothing frozen and no older digest to free: what it made is
+        frozen as it is. Collecting it first walked every object it made (5.1 s for a
+        full collection at 10,000 articles, while the server answers nothing and a first
+        edit waits) to find a few hundred objects of garbage (the theme's environment);
+        they stay frozen until the next full build.
 
         `self.frozen` says whether it has frozen before: `gc.get_freeze_count()` counts
         the frozen objects one by one, 0.4 s after every rebuild at 10,000 articles,
         holding the interpreter while browsers asked for the page they were told to
         reload."""
-        if not self.frozen:
-            gc.collect(1)
-        else:
+        if self.frozen:
             if self.last_full:
                 gc.unfreeze()
             gc.collect()
@@ -109,21 +110,14 @@ class DevServer:
         """Build (incrementally when it can) after `changed` (None: any file may have
         changed) and report it; `quiet`: only when it wrote or removed a file or failed.
 
-        Once a digest is frozen, Python's own collections are off while a rebuild runs:
-        its young collections walked nothing but the rebuild's new objects, about 15
-        times per edit at 10,000 articles, and freed nothing (a whole build leaves a few
-        hundred objects of cyclic garbage), while `settle_memory` collects them all once
+        Python's own collections are off while a rebuild runs (`collector_off`): the
+        young ones walked nothing but the rebuild's new objects, about 15 times per edit
+        at 10,000 articles, and freed nothing, while `settle_memory` collects them once
         anyway, after browsers are told. In-process rebuilds at 10,000 articles, ten
         edits each way alternated: a note edit 106 -> 90 ms (median), an article edit
         293 -> 276 ms."""
-        paused = self.frozen and gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with collector_off():
             self._rebuild(changed, quiet)
-        finally:
-            if paused:
-                gc.enable()
 
     def _rebuild(self, changed: set[str] | None, quiet: bool) -> None:
         from generator.ingest import ingest

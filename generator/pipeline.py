@@ -33,7 +33,7 @@ from generator.notes_pages import notes_pages
 from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
-from generator.parallel import Tickets, Workers, default_workers, young_collections_only
+from generator.parallel import Tickets, Workers, collector_off, default_workers
 from generator.positions import ID
 from generator.quote_index import link_quotes
 from generator.render import CachingRenderer, Renderer, core_pages
@@ -222,7 +222,7 @@ def build_site(config: Config, cache=None) -> tuple[Site, list[Output], dict[str
     `cache` (a `cache.Cache`, optional) memoises per-document and per-page results by
     their inputs; the outputs are byte-identical with and without it.
     """
-    with young_collections_only():
+    with collector_off():
         site, renderer, timings = link_site(config, cache)
         start = time.perf_counter()
         outputs = list(render_site(site, renderer))
@@ -341,7 +341,7 @@ def build(
     diagnostics: list[Diagnostic] = []
     indexed = None
     workers = workers or Workers(default_workers())
-    with build_lock(config), young_collections_only():
+    with build_lock(config), collector_off():
         site, renderer, timings = link_site(config, cache, workers, memory)
         diagnostics.extend(site.diagnostics)
         start = time.perf_counter()
