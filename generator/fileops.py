@@ -144,13 +144,28 @@ def splice(target: Path, patch: Patch) -> bool:
     """Write `patch`'s bytes to `target` atomically, copying its ranges of the published
     file inside the kernel. False, with nothing written, when that file is not the one
     they refer to (not a regular file, or not of `patch.old_size` bytes)."""
+    tmp = spliced_copy(target, patch)
+    if tmp is None:
+        return False
+    try:
+        put_in_place(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def spliced_copy(target: Path, patch: Patch) -> str | None:
+    """The first half of `splice`: `patch`'s bytes in a new file beside `target`, whose
+    name is returned (for `put_in_place`); None, with nothing left, when the published
+    file is not the one the patch refers to."""
     try:
         source = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        return False
+        return None
     try:
         if not _patch_source(os.fstat(source), patch):
-            return False
+            return None
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
             with os.fdopen(fd, "wb", buffering=0) as handle:
@@ -160,13 +175,12 @@ def splice(target: Path, patch: Patch) -> bool:
                     else:
                         _copy_range(source, handle.fileno(), *piece)
             os.chmod(tmp, 0o644)
-            put_in_place(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     finally:
         os.close(source)
-    return True
+    return tmp
 
 
 def _copy_range(source: int, target: int, start: int, end: int) -> None:

@@ -249,6 +249,12 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     if site.entities is None:
         return
     urls = renderer.urls
+    # Kept whole while the entity stage kept its very result (a note edit): the rows are
+    # then the very Row objects of the published file, which `json_rows` keeps as it is.
+    index = ((site.entities,),)
+    if renderer.claim():  # first: see pipeline.PAGE_PRODUCERS
+        rows = renderer.view_of_all("entity rows", index, lambda: tuple(entities_rows(site, urls)))
+        yield json_rows("data/entities.json", rows, renderer.rows)
     md = markup.make_markdown(site.config)
     fresh, kept = renderer.split(
         "entity", site.entities.entities, ID, ID, lambda e: urls.path("entity", e.id)
@@ -261,14 +267,8 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             "entity.html",
             entity=entity_view(site, entity, urls, md),
         )
-    # Kept whole while the entity stage kept its very result (a note edit): the rows are
-    # then the very Row objects of the published file, which `json_rows` keeps as it is.
-    index = ((site.entities,),)
     if renderer.claim():
         groups = renderer.view_of_all("entity groups", index, lambda: index_view(site, urls))
         yield renderer.listing("entities/", "entities.html", groups=groups)
-    if renderer.claim():
-        rows = renderer.view_of_all("entity rows", index, lambda: tuple(entities_rows(site, urls)))
-        yield json_rows("data/entities.json", rows, renderer.rows)
     if renderer.claim():
         yield json_output("data/entity-cards.json", cards_data(site, urls))

@@ -1,4 +1,4 @@
-"""Page producer for stories: `stories/<id>/`, the `stories/` index, data/stories.json."""
+"""Page producer for stories: data/stories.json, the `stories/` index, `stories/<id>/`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from generator.story_views import stories_rows, story_summaries, story_view
 
 def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
     urls = renderer.urls
+    if renderer.claim():  # first: see pipeline.PAGE_PRODUCERS
+        yield json_rows("data/stories.json", stories_rows(site, renderer), renderer.rows)
     if renderer.claim():
         summaries = story_summaries(site, renderer)
         yield renderer.listing(urls.path("page", "stories"), "stories.html", stories=summaries)
@@ -27,5 +29,3 @@ def story_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
             story=story_view(site, story, urls),
             notes=target_notes_view(site, "story", story.id, urls),
         )
-    if renderer.claim():
-        yield json_rows("data/stories.json", stories_rows(site, renderer), renderer.rows)

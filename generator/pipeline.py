@@ -49,10 +49,13 @@ from generator.stages import (
 from generator.writer import NotPublished, SiteWriter
 
 PageProducer = Callable[[Site, Renderer], Iterable[Output | KeptPages]]
+# Stories and entities first, each with its data file first: those are the largest files
+# (data/stories.json: 210 MB at 10,000 articles), which an incremental rebuild patches in
+# the background while the rest renders (`SiteWriter.splice_ahead`).
 PAGE_PRODUCERS: tuple[PageProducer, ...] = (
+    story_pages,  # data/stories.json, stories/, stories/<id>/
+    entity_pages,  # data/entities.json, entities/, entities/<id>/
     core_pages,
-    entity_pages,  # entities/, entities/<id>/, data/entities.json
-    story_pages,  # stories/, stories/<id>/, data/stories.json
     publish.publish_pages,  # digest feed, CNAME
     archive.archive_pages,  # archive/ by month
     search.search_pages,  # search/ (the index is built by the CLI after writing)
@@ -283,19 +286,28 @@ def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
     update `site/` in place. Returns (every output path; sitemap pages; removed
     paths)."""
     renderer.dirty = incremental.dirty_pages(memory.site, site)
+    made: list[Output | KeptPages] = []
     try:
-        made = list(render_site(site, renderer))
+        try:
+            for output in render_site(site, renderer):
+                made.append(output)
+                if type(output) is Output and output.patch is not None:
+                    writer.splice_ahead(output)  # copied while the rest renders
+        finally:
+            renderer.dirty = None
+        outputs = [o for o in made if type(o) is Output]
+        kept = [o.paths for o in made if type(o) is KeptPages]
+        pages = [
+            o.path
+            for o in outputs
+            if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
+        ]
+        for paths in kept:
+            pages.extend(paths.intersection(memory.sitemap))
+        outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
+        removed = writer.update(outputs, memory.files, kept)
     finally:
-        renderer.dirty = None
-    outputs = [o for o in made if type(o) is Output]
-    kept = [o.paths for o in made if type(o) is KeptPages]
-    pages = [
-        o.path for o in outputs if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
-    ]
-    for paths in kept:
-        pages.extend(paths.intersection(memory.sitemap))
-    outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
-    removed = writer.update(outputs, memory.files, kept)
+        writer.discard_ahead()
     return frozenset(writer.written), pages, removed
 
 

@@ -33,6 +33,7 @@ import errno
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -57,6 +58,7 @@ class SiteWriter:
         self.changed: list[str] = []
         self._staging_ready = False
         self._pid = os.getpid()
+        self._ahead: dict[str, _Spliced] = {}  # see `splice_ahead`
 
     # Paths -------------------------------------------------------------------------------
     @property
@@ -196,7 +198,7 @@ class SiteWriter:
                 if output.patch is not None:
                     if output.patch.pieces == ((0, output.patch.old_size),):
                         continue  # every byte where it was
-                    if not fileops.splice(target, output.patch):  # changed since checked
+                    if not self._splice(target, output):  # changed since checked
                         raise NotPublished(output.path)
                     self.changed.append(output.path)
                     continue
@@ -221,6 +223,41 @@ class SiteWriter:
                 folder.rmdir()
                 folder = folder.parent
         return removed
+
+    def splice_ahead(self, output) -> None:
+        """Start making the new file of a patched `output` (`fileops.spliced_copy`) in a
+        thread, for `update` to put in place: the kernel copies the unchanged ranges
+        without holding the interpreter, so the copy runs while the rest of the rebuild
+        renders (data/stories.json at 10,000 articles: 210 MB, 70-110 ms to copy). Call
+        `discard_ahead` once `update` is done or was not reached."""
+        patch = output.patch
+        if patch is None or patch.pieces == ((0, patch.old_size),) or output.path in self._ahead:
+            return
+        self._target(output.path)
+        target = self.root.joinpath(*PurePosixPath(output.path).parts)
+        self._ahead[output.path] = _Spliced(target, patch)
+
+    def discard_ahead(self) -> None:
+        """Wait for the copies `splice_ahead` started and remove those not put in place."""
+        ahead, self._ahead = self._ahead, {}
+        for spliced in ahead.values():
+            spliced.discard()
+
+    def _splice(self, target: Path, output) -> bool:
+        spliced = self._ahead.pop(output.path, None)
+        if spliced is None or spliced.patch is not output.patch:
+            if spliced is not None:
+                spliced.discard()
+            return fileops.splice(target, output.patch)
+        tmp = spliced.result()
+        if tmp is None:
+            return False
+        try:
+            fileops.put_in_place(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return True
 
     def first_missing(self, paths: Iterable[str]) -> str | None:
         """The first of `paths` (output paths) that is not in the published site."""
@@ -351,6 +388,37 @@ class SiteWriter:
                 if not (self.staging / rel_dir / name).exists() and sub.is_dir():
                     shutil.rmtree(sub, ignore_errors=True)
         self.abort()
+
+
+class _Spliced(threading.Thread):
+    """`fileops.spliced_copy(target, patch)`, running in its own thread."""
+
+    def __init__(self, target: Path, patch) -> None:
+        super().__init__(name="digest-splice", daemon=True)
+        self.target, self.patch = target, patch
+        self.tmp: str | None = None
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.tmp = fileops.spliced_copy(self.target, self.patch)
+        except BaseException as exc:  # raised where the result is taken
+            self.error = exc
+
+    def result(self) -> str | None:
+        """The new file's name (now the caller's to put in place or remove)."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        tmp, self.tmp = self.tmp, None
+        return tmp
+
+    def discard(self) -> None:
+        self.join()
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
+            self.tmp = None
 
 
 class NotPublished(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -380,6 +381,62 @@ def test_the_writer_splices_a_patch_into_the_published_file(tmp_path):
         SiteWriter(site).update([page, third], files | {"index.html"})
     assert (site / "data/x.json").read_bytes() == edited
     assert (site / "index.html").read_bytes() == b"old"
+
+
+def test_a_patch_made_ahead_is_put_in_place_by_the_update_or_left_nowhere(tmp_path):
+    """`splice_ahead` makes a patched file's new bytes in a thread while the rebuild
+    goes on: `update` puts that file in place; discarded (a failed rebuild), or made
+    from a published file edited meanwhile, it leaves nothing behind and the published
+    file as it was."""
+    memo = OutputMemo()
+    site = tmp_path / "site"
+    (site / "data").mkdir(parents=True)
+
+    def rows(values: list[int]) -> list:
+        return [
+            (str(i), v, lambda v=v: {"v": v, "pad": "x" * 50_000}) for i, v in enumerate(values)
+        ]
+
+    def publish(values: list[int]):
+        memo.start(full=False)
+        output = json_rows("data/x.json", rows(values), memo)
+        memo.commit()
+        return output
+
+    def leftovers() -> list[str]:
+        return sorted(p.name for p in (site / "data").iterdir() if p.name != "x.json")
+
+    first = publish([1, 2, 3, 4]).data
+    (site / "data/x.json").write_bytes(first)
+    files = frozenset({"data/x.json"})
+    second = publish([1, 2, 30, 4])
+    assert second.patch is not None
+    writer = SiteWriter(site)
+    writer.splice_ahead(second)
+    deadline = time.monotonic() + 10
+    while not leftovers() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert len(leftovers()) == 1  # made before the update, beside the published file
+    assert writer.update([second], files) == [] and writer.changed == ["data/x.json"]
+    writer.discard_ahead()
+    assert (site / "data/x.json").read_bytes() == json_rows("x", rows([1, 2, 30, 4])).data
+    assert leftovers() == []
+
+    third = publish([1, 2, 30, 40])
+    writer = SiteWriter(site)
+    writer.splice_ahead(third)
+    writer.discard_ahead()  # the rebuild failed before its update
+    assert (site / "data/x.json").read_bytes() == json_rows("x", rows([1, 2, 30, 4])).data
+    assert leftovers() == []
+
+    (site / "data/x.json").write_bytes(first + b"\n\n\n")  # edited by hand: another size
+    writer = SiteWriter(site)
+    writer.splice_ahead(third)
+    with pytest.raises(NotPublished):
+        writer.update([third], files)
+    writer.discard_ahead()
+    assert (site / "data/x.json").read_bytes() == first + b"\n\n\n"
+    assert leftovers() == []
 
 
 def test_the_writer_replaces_files_and_leaves_what_is_not_a_file(tmp_path):
