@@ -366,18 +366,32 @@ def group(
     memo = {} if memo is None else memo
     scored = pair_scores(items, entities_by_article, memo, JOIN_MIN)
     # The same pairs in the same order (only their scores may differ: an article's text
-    # edited) and the same explicit stories: the same groups as the last build.
+    # edited) and the same explicit stories: the same groups as the last build. So too
+    # when only pairs that join nothing moved (`_joining`).
     explicit = tuple(map(_ID_STORY, items))
     pairs = tuple(map(_PAIR, scored))
     last = memo.get("grouped")
-    if last is not None and last[1] == explicit and (last[0] is scored or last[3] == pairs):
-        return last[2]
-    memo["grouped"] = (scored, explicit, _joined(items, scored), pairs)
-    return memo["grouped"][2]
+    if last is not None and last[1] == explicit:
+        if last[0] is scored or last[3] == pairs:
+            return last[2]
+        joining = _joining(pairs, explicit)
+        grouped = last[2] if joining == last[4] else _joined(items, joining)
+    else:
+        joining = _joining(pairs, explicit)
+        grouped = _joined(items, joining)
+    memo["grouped"] = (scored, explicit, grouped, pairs, joining)
+    return grouped
 
 
-def _joined(items: Sequence[GroupInput], scored) -> dict[str, list[str]]:
-    """`group`'s union-find over the ranked pairs."""
+def _joining(pairs: tuple[tuple[str, str], ...], explicit) -> tuple[tuple[str, str], ...]:
+    """The pairs that may join two articles: not those of two articles with explicit
+    stories (of one story, they are joined already; of two, they never are)."""
+    labelled = {key for key, story in explicit if story}
+    return tuple(p for p in pairs if p[0] not in labelled or p[1] not in labelled)
+
+
+def _joined(items: Sequence[GroupInput], pairs) -> dict[str, list[str]]:
+    """`group`'s union-find over the ranked pairs (id, id)."""
 
     parent = {item.id: item.id for item in items}
     label = {item.id: item.story for item in items}
@@ -405,7 +419,7 @@ def _joined(items: Sequence[GroupInput], scored) -> dict[str, list[str]]:
             if item.story in by_story:
                 union(by_story[item.story], item.id)
             by_story.setdefault(item.story, item.id)
-    for _score, a, b in scored:
+    for a, b in pairs:
         union(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for item in items:

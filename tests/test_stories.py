@@ -192,6 +192,36 @@ def test_grouping_does_not_depend_on_input_order():
     assert sorted(forward.values()) == [["a", "b"], ["c", "d"]]
 
 
+_TEXTS = (SUMMIT_2019, GRAIN, FOOTBALL, SUMMIT_2019 + GRAIN, GRAIN.replace("July", "June"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", "", "x", "y"]), min_size=6, max_size=6),
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 4), st.integers(13, 14)), min_size=6, max_size=6),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_groups_kept_between_builds_are_those_of_a_fresh_run(stories, builds):
+    """Each build's groups with the memo `digest serve` keeps (edits to the texts and
+    dates) equal a fresh run's, and a fresh run's equal the union of every ranked pair
+    (the pairs of two articles with explicit stories, which `group` passes over, join
+    nothing)."""
+    memo: dict = {}
+    for build in builds:
+        items = [
+            GroupInput(f"a{i}", dt.date(2023, 9, day), story, _TEXTS[text])
+            for i, ((text, day), story) in enumerate(zip(build, stories, strict=True))
+        ]
+        found = {item.id: frozenset({"putin"}) for item in items}
+        fresh = group(items, found)
+        every_pair = [(a, b) for _score, a, b in pair_scores(items, found, {}, JOIN_MIN)]
+        assert fresh == grouping._joined(items, every_pair)
+        assert group(items, found, memo) == fresh
+
+
 def test_scores_kept_between_builds_are_those_of_a_fresh_run():
     """`digest serve` keeps a grouping memo between builds: after each edit (text, date,
     entities), the scores must be exactly those of a run without it."""
