@@ -297,13 +297,16 @@ def update_in_place(writer: SiteWriter, site: Site, renderer: Renderer, memory):
             renderer.dirty = None
         outputs = [o for o in made if type(o) is Output]
         kept = [o.paths for o in made if type(o) is KeptPages]
-        pages = [
-            o.path
-            for o in outputs
-            if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
-        ]
-        for paths in kept:
-            pages.extend(paths.intersection(memory.sitemap))
+        pages: list[str] = []
+        if renderer.urls.absolute_base:  # else there is no sitemap (`digest serve`'s own
+            # base path is one): the kept pages' paths need not be looked up (4 ms)
+            pages = [
+                o.path
+                for o in outputs
+                if (o.path in memory.sitemap if o.kept else publish.in_sitemap(o))
+            ]
+            for paths in kept:
+                pages.extend(paths.intersection(memory.sitemap))
         outputs.extend(publish.finish_outputs(site, renderer, pages))  # sitemap, robots
         removed = writer.update(outputs, memory.files, kept)
     finally:

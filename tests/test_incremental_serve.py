@@ -13,6 +13,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import conftest
 from conftest import write
 
 from generator.cache import Cache
@@ -396,3 +397,22 @@ def test_the_dev_servers_rebuild_leaves_collecting_to_the_settling_after_it(bund
     finally:
         gc.callbacks.remove(watch)
         gc.unfreeze()
+
+
+def test_the_sitemap_stays_right_across_rebuilds(bundled):
+    """With an absolute base URL there is a sitemap, made in a rebuild from the pages it
+    rendered and those it kept; without one (`digest serve`'s own base path) nothing of
+    it is looked up."""
+    config = bundled / "digest.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "base_url: /\n" in text
+    config.write_text(text.replace("base_url: /\n", "base_url: https://news.example/d/\n"))
+    serve = Serve(bundled)
+    serve.build()
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    assert serve.build(REUTERS).incremental
+    serve.assert_same_as_clean_build()
+    write(bundled, "content/articles/one-more.md", conftest.article(title="One more"))
+    assert serve.build("content/articles/one-more.md").incremental
+    assert "https://news.example/d/articles/one-more/" in (bundled / "site/sitemap.xml").read_text()
+    serve.assert_same_as_clean_build()
