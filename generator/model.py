@@ -130,30 +130,52 @@ class Site:
     stories: tuple[Story, ...] = ()
     comparisons: dict[str, Comparison] = field(default_factory=dict)
 
-    def derived(self, name: str, factory: Callable[[], Any]) -> Any:
+    def derived(self, name: str, factory: Callable[[], Any], *reads: str) -> Any:
         """A lookup derived from this Site (e.g. articles by id), computed once per build.
 
         Views call this instead of rebuilding the same index for every page; the memo
-        lives and dies with this Site object, so nothing leaks between builds.
+        lives and dies with this Site object, so nothing leaks between builds. `reads`:
+        the fields `factory` reads, if it reads nothing else: see `inherit`.
         """
         memo = self.extra.setdefault("_derived", {})
-        if name not in memo:
-            memo[name] = factory()
-        return memo[name]
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = (reads, factory())
+        return found[1]
+
+    def inherit(self, last: Site) -> None:
+        """Take the derived lookups of `last` (the build before this one, in `digest
+        serve`) whose fields read are the very objects here: an edit to one note leaves
+        the articles and stories as they were, and their indexes (1-2 ms each at 10,000
+        articles) need not be made again. A lookup made with no `reads` is never taken."""
+        mine = self.extra.setdefault("_derived", {})
+        for name, (reads, value) in last.extra.get("_derived", {}).items():
+            same = all(getattr(self, f) is getattr(last, f) for f in reads)
+            if reads and same and name not in mine:
+                mine[name] = (reads, value)
 
     def parses(self) -> tuple[Parsed, ...]:
         """Each article's parse, in the order of `articles`."""
         by_order = self.parsed.__getitem__
-        return self.derived("parses", lambda: tuple(map(by_order, map(ID, self.articles))))
+        return self.derived(
+            "parses", lambda: tuple(map(by_order, map(ID, self.articles))), "articles", "parsed"
+        )
 
     def story_comparisons(self) -> tuple[Comparison | None, ...]:
         """Each story's comparison, in the order of `stories`."""
         by_story = self.comparisons.get
-        return self.derived("comparisons", lambda: tuple(map(by_story, map(ID, self.stories))))
+        return self.derived(
+            "comparisons",
+            lambda: tuple(map(by_story, map(ID, self.stories))),
+            "stories",
+            "comparisons",
+        )
 
     def articles_by_id(self) -> dict[str, Article]:
         return self.derived(
-            "articles_by_id", lambda: dict(zip(map(ID, self.articles), self.articles, strict=True))
+            "articles_by_id",
+            lambda: dict(zip(map(ID, self.articles), self.articles, strict=True)),
+            "articles",
         )
 
     def article(self, article_id: str) -> Article:

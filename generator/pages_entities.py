@@ -69,7 +69,7 @@ def _group(site: Site, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
         by_article[item.article].append(item)
     stories: dict[str, list[dict[str, Any]]] = {}
     position = site.derived(
-        "article_position", lambda: {a.id: i for i, a in enumerate(site.articles)}
+        "article_position", lambda: {a.id: i for i, a in enumerate(site.articles)}, "articles"
     )
     for article_id in sorted(by_article, key=position.__getitem__):
         article = site.articles[position[article_id]]

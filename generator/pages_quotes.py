@@ -27,7 +27,9 @@ def outlet_path(source: str) -> str:
 
 
 def quote_view(site: Site, quote: Quote, urls: Urls) -> dict[str, Any]:
-    titles = site.derived("article_titles", lambda: {a.id: a.title for a in site.articles})
+    titles = site.derived(
+        "article_titles", lambda: {a.id: a.title for a in site.articles}, "articles"
+    )
     appearances = [
         {
             "source": a.source,
@@ -97,7 +99,7 @@ def quotes_by_speaker(site: Site) -> dict[str | None, list[Quote]]:
             found.setdefault(quote.speaker, []).append(quote)
         return found
 
-    return site.derived("quotes_by_speaker", group)
+    return site.derived("quotes_by_speaker", group, "quotes")
 
 
 def quote_pages(site: Site, renderer: Renderer) -> Iterable[Output]:

@@ -34,7 +34,7 @@ from generator.pages_entities import entity_pages
 from generator.pages_quotes import quote_pages
 from generator.pages_stories import story_pages
 from generator.parallel import Tickets, Workers, collector_off, default_workers
-from generator.positions import ID
+from generator.positions import ID, same_objects
 from generator.quote_index import link_quotes
 from generator.render import CachingRenderer, Renderer, core_pages
 from generator.stages import (
@@ -190,6 +190,9 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
     )
     problems.extend(found)
     timer.lap("stories")
+    last = memory.site if memory is not None else None
+    if last is not None and same_objects(articles, last.articles):
+        articles = last.articles  # the very tuple: see `Site.inherit`
     site = Site(
         config=config,
         articles=tuple(articles),
@@ -202,6 +205,8 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         stories=stories,
         comparisons=comparisons,
     )
+    if last is not None:
+        site.inherit(last)
     return site, renderer, timer.timings
 
 

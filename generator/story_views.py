@@ -39,7 +39,9 @@ def story_of(site: Site, article_id: str) -> Story | None:
 def stories_by_article(site: Site) -> dict[str, Story]:
     """{article id: its story}, made once per Site."""
     return site.derived(
-        "story_by_article", lambda: {a: s for s in reversed(site.stories) for a in s.articles}
+        "story_by_article",
+        lambda: {a: s for s in reversed(site.stories) for a in s.articles},
+        "stories",
     )
 
 

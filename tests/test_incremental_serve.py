@@ -416,3 +416,32 @@ def test_the_sitemap_stays_right_across_rebuilds(bundled):
     assert serve.build("content/articles/one-more.md").incremental
     assert "https://news.example/d/articles/one-more/" in (bundled / "site/sitemap.xml").read_text()
     serve.assert_same_as_clean_build()
+
+
+def test_a_note_edit_keeps_the_indexes_of_the_articles_and_stories(bundled):
+    """A rebuild's Site takes the last one's lookups (articles by id, stories by
+    article, ...) whose fields are the very objects they were: a note edit keeps them,
+    an article edit makes them again from the edited article."""
+    from generator.story_views import stories_by_article
+
+    serve = Serve(bundled)
+    first = serve.build().site
+    by_id, by_story, comparisons = (
+        first.articles_by_id(),
+        stories_by_article(first),
+        first.story_comparisons(),
+    )
+    edit(bundled, "content/notes/talks-duration.md", "\n\n", "\n\nRevised. ")
+    second = serve.build("content/notes/talks-duration.md")
+    assert second.incremental and second.site.articles is first.articles
+    assert second.site.articles_by_id() is by_id
+    assert stories_by_article(second.site) is by_story
+    assert second.site.story_comparisons() is comparisons
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    third = serve.build(REUTERS).site
+    reuters = next(a for a in third.articles if a.path.name == Path(REUTERS).name)
+    assert reuters is not by_id[reuters.id] and third.articles_by_id()[reuters.id] is reuters
+    assert third.story_comparisons() == tuple(
+        map(third.comparisons.get, (s.id for s in third.stories))
+    )
+    serve.assert_same_as_clean_build()
