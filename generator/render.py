@@ -399,19 +399,19 @@ class CachingRenderer(Renderer):
         self.cache = cache
         self.templates = tree_fingerprint([d / "templates" for d in self.dirs])
         self.config_key = config_fingerprint(config)
-        self._env_snapshot: tuple | None = None
-        self._env_key = ""
 
     def _env_fingerprint(self) -> str:
         env = self.env
         # Recomputed whenever a global, filter or test is added or replaced; their values
-        # must not be mutated in place (the renderer's `site` dict is built once).
+        # must not be mutated in place (the renderer's `site` dict is built once). Kept
+        # with the environment, which `digest serve` keeps between rebuilds (1.5 ms each).
         tables = (env.globals, env.filters, env.tests)
         snapshot = tuple(x for t in tables for x in (*t, *map(id, t.values())))
-        if snapshot != self._env_snapshot:
-            self._env_key = fingerprint(dict(env.globals), dict(env.filters), dict(env.tests))
-            self._env_snapshot = snapshot
-        return self._env_key
+        known = getattr(env, "digest_fingerprint", None)
+        if known is None or known[0] != snapshot:
+            key = fingerprint(dict(env.globals), dict(env.filters), dict(env.tests))
+            known = env.digest_fingerprint = (snapshot, key)
+        return known[1]
 
     def page(self, site_path: str, template: str, **context: Any) -> Output:
         try:

@@ -184,3 +184,22 @@ def test_a_second_process_reuses_every_cached_result(bundled):
     assert second["misses"] == {}, second
     assert second["hits"]["compare"] == first["misses"]["compare"]
     assert second["hits"]["page"] == first["misses"]["page"]
+
+
+def test_a_replaced_template_filter_renders_a_cached_page_again(bundled, tmp_path):
+    """A page's key holds the Jinja globals, filters and tests: one replaced gives
+    another key, also when the environment is kept between rebuilds (`digest serve`)
+    and its key with it."""
+    from generator.render import CachingRenderer
+
+    write(bundled, "overrides/templates/probe.html", "{{ when | isodate }}")
+    cache = Cache(tmp_path / "cache")
+    first = CachingRenderer(read_config(bundled), cache)
+    when = dt.date(2023, 9, 13)
+    assert first.page("probe/", "probe.html", when=when).data == b"2023-09-13"
+    first.env.filters["isodate"] = lambda d: "replaced"
+    assert first.page("probe/", "probe.html", when=when).data == b"replaced"
+    second = CachingRenderer(read_config(bundled), cache)
+    second.env = first.env  # as a rebuild takes the last one's environment
+    assert second.page("probe/", "probe.html", when=when).data == b"replaced"
+    assert cache.hits.get("page", 0) == 1
