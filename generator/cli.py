@@ -62,7 +62,6 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-
     from generator import uptodate
     from generator.cache import open_cache
 
