@@ -141,17 +141,27 @@ class Renderer:
         table[key] = (inputs, value)
         return value
 
-    def view_of_all(self, name: str, parts: tuple[Sequence[Any], ...], make: Callable[[], T]) -> T:
+    def view_of_all(
+        self,
+        name: str,
+        parts: tuple[Sequence[Any], ...],
+        make: Callable[[], T],
+        update: Callable[[tuple, T], T | None] | None = None,
+    ) -> T:
         """`make()`: a view of whole sequences (every story's summary). With `views`, the
         last build's view of `name` is reused while each of `parts` (everything `make`
-        reads) holds the very objects it held, in order: no item is compared."""
+        reads) holds the very objects it held, in order: no item is compared. When they
+        do not, `update(last parts, last view)` may make the view from the last one
+        (None: it cannot, `make()` then)."""
         if self.views is None:
             return make()
         table = self.views.setdefault("\0all", {})
         last = table.get(name)
         if last is not None and all(map(same_objects, parts, last[0])):
             return last[1]
-        value = make()
+        value = update(*last) if update is not None and last is not None else None
+        if value is None:
+            value = make()
         table[name] = (parts, value)
         return value
 

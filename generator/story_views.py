@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from generator.compare import Comparison, Unit
 from generator.model import Article, Row, Site
+from generator.positions import changed_places
 from generator.sentences import word_spans
 from generator.stories import Story
 from generator.urls import Urls
@@ -77,21 +78,37 @@ def story_summaries(site: Site, renderer, limit: int | None = None) -> list[dict
     and articles are the very objects they were (a note edit)."""
     stories = site.stories[:limit]
     comparisons = site.story_comparisons()[:limit]
+    by_id = site.articles_by_id()
+
+    def summary(s: Story, comparison) -> dict[str, Any]:
+        inputs = (s, tuple(by_id[a] for a in s.articles), comparison)
+        return renderer.view("story", s.id, inputs, partial(story_summary, site, s, renderer.urls))
 
     def make() -> list[dict[str, Any]]:
-        by_id = site.articles_by_id()
-        return [
-            renderer.view(
-                "story",
-                s.id,
-                (s, tuple(by_id[a] for a in s.articles), comparison),
-                partial(story_summary, site, s, renderer.urls),
-            )
-            for s, comparison in zip(stories, comparisons, strict=True)
-        ]
+        return list(map(summary, stories, comparisons))
+
+    def update(last: tuple, summaries: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The last summaries, made again where the story or its comparison is not the
+        very object it was, or one of its articles is not (an edit: 3,342 stories at
+        10,000 articles, each looked up was about 10 ms)."""
+        old_stories, old_comparisons, old_articles = last
+        if len(old_stories) != len(stories) or len(old_articles) != len(site.articles):
+            return None
+        places = set(changed_places(stories, old_stories, comparisons, old_comparisons))
+        owner, position = stories_by_article(site), None
+        for i in changed_places(site.articles, old_articles):
+            story = owner.get(site.articles[i].id)
+            if story is not None:
+                position = position or {id(s): place for place, s in enumerate(stories)}
+                if id(story) in position:  # not beyond `limit`
+                    places.add(position[id(story)])
+        made = list(summaries)
+        for i in places:
+            made[i] = summary(stories[i], comparisons[i])
+        return made
 
     parts = (stories, comparisons, site.articles)
-    return renderer.view_of_all(f"story summaries {limit}", parts, make)
+    return renderer.view_of_all(f"story summaries {limit}", parts, make, update)
 
 
 # Story page ------------------------------------------------------------------------------

@@ -445,3 +445,30 @@ def test_a_note_edit_keeps_the_indexes_of_the_articles_and_stories(bundled):
         map(third.comparisons.get, (s.id for s in third.stories))
     )
     serve.assert_same_as_clean_build()
+
+
+def test_story_summaries_kept_between_rebuilds_are_those_made_afresh(bundled):
+    """The stories listing's summaries are made again only where a story, its comparison
+    or one of its articles is not the very object it was: after each edit they equal
+    summaries made from nothing (a new slug changes no story nor comparison, only the
+    article and the link the summary shows)."""
+    from generator.render import Renderer
+    from generator.story_views import story_summaries
+
+    copy = "content/articles/wire-copy.md"
+    write(bundled, copy, conftest.article("Wire copy", "Wire", story=STORY, slug="wire-copy"))
+    serve = Serve(bundled)
+    serve.build()
+    edits = [
+        (DAWN, "\n\n", "\n\nAn unreported paragraph.\n\n"),  # its comparison
+        (DAWN, "title: ", "title: Renamed "),  # the story's naming reads titles
+        (copy, "slug: wire-copy", "slug: wire-moved"),  # only the article
+    ]
+    for path, old, new in edits:
+        edit(bundled, path, old, new)
+        result = serve.build(path)
+        assert result.incremental
+        kept = serve.memory.views["\0all"]["story summaries None"][1]
+        assert kept == story_summaries(result.site, Renderer(result.site.config))
+    assert "articles/wire-moved/" in str(kept)
+    serve.assert_same_as_clean_build()
