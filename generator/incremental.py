@@ -134,15 +134,15 @@ def per_article(
     name: str,
     articles: Sequence[Article],
     make: Callable[[Article], T],
-    parsed: dict[str, Any] | None = None,
+    parses: Sequence[Any] = (),
 ) -> tuple[T, ...]:
     """`tuple(make(a) for a in articles)`, where `make` reads nothing but the article
-    and, with `parsed`, its parse. With a `memory`, an article that is the very object in
-    the same place in the last build's list, with the very same parse, keeps its last
-    row without a call (`positions.remade`): an edit makes one row again, not 10,000."""
-    parses = map(parsed.__getitem__, map(ID, articles)) if parsed is not None else ()
+    and, with `parses` (each article's, in order), its parse. With a `memory`, an article
+    that is the very object in the same place in the last build's list, with the very
+    same parse, keeps its last row without a call (`positions.remade`): an edit makes
+    one row again, not 10,000."""
     store = memory.by_article if memory is not None else None
-    return remade(store, name, articles, make, tuple(parses))
+    return remade(store, name, articles, make, parses)
 
 
 def theme_key(config: Config, theme_dirs: Iterable) -> tuple[str, str]:

@@ -125,6 +125,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         read = context_inputs(config, documents, articles, memory)
         context = incremental.reuse(memory, "context", read, lambda: context_key(read))
     parsed = parse_articles(config, articles, notes, registry, cache, context, workers, recent)
+    parses = tuple(map(parsed.__getitem__, map(ID, articles)))  # once: `Site.parses`
     timer.lap("parse")
     # The registry is its documents; each article, its place and what its parse found.
     entity_docs = tuple((str(d.path), d.sha256) for d in documents["entities"])
@@ -138,7 +139,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
                 "entities",
                 articles,
                 lambda a: (a.id, a.path, a.body_line, entity_index.found_in(parsed[a.id])),
-                parsed,
+                parses,
             ),
         ),
         lambda: entity_index.link(
@@ -160,7 +161,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
                 "quotes",
                 articles,
                 lambda a: (a.id, a.source, a.date, parsed[a.id].quotes),
-                parsed,
+                parses,
             ),
         ),
         lambda: link_quotes(articles, parsed, resolve=registry.resolve),
@@ -205,6 +206,7 @@ def link_site(config: Config, cache=None, workers: Workers | None = None, memory
         stories=stories,
         comparisons=comparisons,
     )
+    site.derived("parses", lambda: parses, "articles", "parsed")
     if last is not None:
         site.inherit(last)
     return site, renderer, timer.timings

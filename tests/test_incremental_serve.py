@@ -472,3 +472,16 @@ def test_story_summaries_kept_between_rebuilds_are_those_made_afresh(bundled):
         assert kept == story_summaries(result.site, Renderer(result.site.config))
     assert "articles/wire-moved/" in str(kept)
     serve.assert_same_as_clean_build()
+
+
+def test_the_parses_in_article_order_are_those_of_each_article(bundled):
+    """The link stage makes each article's parse in order once (for the per-article keys
+    of the entity and quote stages and `Site.parses`): the same as looking each up."""
+    write(bundled, "content/articles/wire-copy.md", conftest.article("Wire copy", "Wire"))
+    serve = Serve(bundled)
+    for changed in ((), (REUTERS,)):
+        if changed:
+            edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+        site = serve.build(*changed).site
+        assert len(site.articles) == 3
+        assert site.parses() == tuple(site.parsed[a.id] for a in site.articles)
