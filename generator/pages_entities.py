@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from generator import markup
-from generator.data_files import json_output, json_rows
+from generator.data_files import json_rows
 from generator.entities import ENTITY_TYPES, Entity
 from generator.entity_index import EntityIndex
 from generator.mentions import ADJECTIVE
@@ -271,4 +271,5 @@ def entity_pages(site: Site, renderer: Renderer) -> Iterable[Output]:
         groups = renderer.view_of_all("entity groups", index, lambda: index_view(site, urls))
         yield renderer.listing("entities/", "entities.html", groups=groups)
     if renderer.claim():
-        yield json_output("data/entity-cards.json", cards_data(site, urls))
+        cards = renderer.view_of_all("entity cards", index, lambda: cards_data(site, urls))
+        yield renderer.data("data/entity-cards.json", cards)

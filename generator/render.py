@@ -21,7 +21,7 @@ from markupsafe import Markup
 from generator import metadata, story_views
 from generator.cache import Cache, Uncacheable, config_fingerprint, fingerprint, tree_fingerprint
 from generator.config import Config
-from generator.data_files import OutputMemo, json_rows
+from generator.data_files import OutputMemo, json_output, json_rows
 from generator.errors import DigestError, error
 from generator.load import theme_dirs
 from generator.model import Article, KeptPages, Output, Row, Site, same
@@ -265,6 +265,17 @@ class Renderer:
         if path in memo.published and memo.published[path] == inputs:
             return self.kept(site_path)
         return self.page(site_path, template, **context)
+
+    def data(self, path: str, value: Any) -> Output:
+        """`json_output(path, value)`. With `pages` (`digest serve`), the published file is
+        kept while `value` is the very object it was made from (a `view_of_all`)."""
+        memo = self.pages
+        if memo is None:
+            return json_output(path, value)
+        memo.pending[path] = value
+        if memo.published.get(path) is value:
+            return Output(path, b"", kept=True)
+        return json_output(path, value)
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """(site path, file) of every static asset; overrides win over the theme."""

@@ -551,3 +551,26 @@ class Box:
 
     def __init__(self, value):
         self.value = value
+
+
+def test_a_data_file_made_from_the_very_view_it_was_published_from_is_kept(bundled):
+    """`Renderer.data` (data/entity-cards.json): kept while its view is the very object
+    the published file was made from; an equal view that is another object, or a full
+    build, makes it again."""
+    from generator.render import Renderer
+
+    renderer = Renderer(read_config(bundled))
+    renderer.pages = memo = OutputMemo()
+    view = {"kremlin": {"name": "Kremlin"}}
+    memo.start(full=True)
+    first = renderer.data("data/x.json", view)
+    assert not first.kept and first.data == b'{"kremlin":{"name":"Kremlin"}}\n'
+    memo.commit()
+    memo.start(full=False)
+    assert renderer.data("data/x.json", view).kept
+    memo.commit()
+    memo.start(full=False)
+    assert renderer.data("data/x.json", {**view}).data == first.data
+    memo.commit()
+    memo.start(full=True)
+    assert renderer.data("data/x.json", view).data == first.data
