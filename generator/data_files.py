@@ -95,8 +95,9 @@ def _joined_bytes(pieces: list) -> tuple:
 class OutputMemo:
     """What `digest serve` keeps of outputs between rebuilds with the same config and
     theme, by output path: a data file's rows (`json_rows`: each row's name -> (inputs,
-    bytes)) or a listing page's inputs (`Renderer.listing`). `published` is what the last
-    build that reached site/ made; a build's own entries become that only when it does."""
+    bytes)), a listing page's inputs (`Renderer.listing`) or the view a data file was
+    made from (`Renderer.data`). `published` is what the last build that reached site/
+    made; a build's own entries become that only when it does."""
 
     def __init__(self) -> None:
         self.published: dict[str, Any] = {}
