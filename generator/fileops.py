@@ -147,12 +147,17 @@ def splice(target: Path, patch: Patch) -> bool:
     tmp = spliced_copy(target, patch)
     if tmp is None:
         return False
+    place(tmp, target)
+    return True
+
+
+def place(tmp: str, target: Path) -> None:
+    """`put_in_place`, removing `tmp` when that fails."""
     try:
         put_in_place(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 def spliced_copy(target: Path, patch: Patch) -> str | None:

@@ -219,6 +219,11 @@ class Patch:
     old_size: int
     pieces: tuple[tuple[int, int] | bytes, ...]
 
+    @property
+    def unchanged(self) -> bool:
+        """Every byte where it was: nothing to write."""
+        return self.pieces == ((0, self.old_size),)
+
 
 # A row of a data file: (name, inputs, make). `make()` gives the row; `inputs` is
 # everything it reads that can change between two builds with the same config and theme
