@@ -234,6 +234,14 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address) -> None:
+        """A browser that went away mid-answer (a tab closed, a reload, a client that
+        gave up waiting for a rebuild) is no error: nothing to print. Anything else is a
+        bug, reported as the standard library does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 def make_server(host: str, port: int, state: State) -> Server:
     handler = type("BoundHandler", (Handler,), {"state": state})

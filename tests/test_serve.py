@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
+import struct
 import threading
 import time
 
 import pytest
 from conftest import Page, article, write
-from serving import Served, atomic_save, edit
+from serving import WAIT, Served, atomic_save, edit
 
 
 @pytest.fixture
@@ -293,6 +295,29 @@ def test_fifty_concurrent_clients_with_open_reload_streams(served):
     while served.status()["threads"] > baseline + 1 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert served.status()["threads"] <= baseline + 1  # no leaked request threads
+
+
+def test_a_browser_that_goes_away_mid_answer_leaves_no_traceback(project):
+    """A tab closed (or a client timing out) while a page is being sent: the server
+    answers the next request as before and prints nothing (`served` checks stderr)."""
+    write(project, "content/articles/first.md", article(title="First headline", body="Alpha."))
+    big = project / "overrides/static/big.bin"
+    big.parent.mkdir(parents=True)
+    big.write_bytes(b"x" * (32 << 20))  # more than both sockets' buffers hold
+    server = Served(project)
+    try:
+        for _ in range(3):
+            sock = socket.create_connection((server.host, server.port), timeout=WAIT)
+            sock.sendall(f"GET {server.base}static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.0 200")  # the answer has started
+            # Close with a reset, as a browser killing the connection does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        assert server.get("")[0] == 200
+    finally:
+        code = server.stop()
+    assert code == 0, (server.errors, server.lines)
+    assert server.errors == [], server.errors
 
 
 def test_a_changed_seed_is_reingested_unless_hand_edited(project, bundled):
