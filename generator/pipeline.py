@@ -375,7 +375,7 @@ def build(
                 memory.rows.start(full=False)
                 memory.pages.start(full=False)
                 renderer.rows, renderer.pages = memory.rows, memory.pages
-                renderer.views = memory.views
+                renderer.keep_views(memory.views)
                 try:
                     files, sitemap, removed = update_in_place(writer, site, renderer, memory)
                     in_place = True
@@ -391,7 +391,7 @@ def build(
                 memory.pages.start(full=True)
                 renderer.rows, renderer.pages = memory.rows, memory.pages
                 memory.views.clear()
-                renderer.views = memory.views
+                renderer.keep_views(memory.views)
             try:
                 files, sitemap = render_into(writer, site, renderer, workers, cache)
                 timings["render"] = time.perf_counter() - start

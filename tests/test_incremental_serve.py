@@ -123,9 +123,12 @@ def test_content_edits_render_only_what_they_touch(bundled):
     # A note's passage and text.
     edit(bundled, "content/notes/talks-duration.md", "\n\n", "\n\nRevised. ")
     result = serve.build("content/notes/talks-duration.md")
-    # Only the note's article page and notes/: every other listing's inputs are equal to
-    # those it was published from, so it is kept without rendering (Renderer.listing).
-    assert result.incremental and serve.rendered() == 2
+    # Only the note's article page (through the page cache) and notes/ (a listing, whose
+    # changes an incremental rebuild renders without it): every other listing's inputs
+    # are equal to those it was published from, so it is kept without rendering
+    # (Renderer.listing).
+    assert result.incremental and serve.rendered() == 1
+    assert "notes/index.html" in result.written
     serve.assert_same_as_clean_build()
 
     # A note on the story: the story page shows it (no article's parse changes).
@@ -471,6 +474,31 @@ def test_story_summaries_kept_between_rebuilds_are_those_made_afresh(bundled):
         kept = serve.memory.views["\0all"]["story summaries None"][1]
         assert kept == story_summaries(result.site, Renderer(result.site.config))
     assert "articles/wire-moved/" in str(kept)
+    serve.assert_same_as_clean_build()
+
+
+def test_listing_entries_are_kept_while_their_item_is_the_same(bundled):
+    """A listing's entries (`entries`): an edit that changes one story's counts renders
+    that story's card again; every other card is the very string it was, and the site
+    equals a clean build's."""
+    for story in ("other-a", "other-b"):
+        for source in ("Wire", "Daily"):
+            body = f"{source} reports on {story}."
+            text = conftest.article(f"{story} in {source}", source, story=story, body=body)
+            write(bundled, f"content/articles/{story}-{source.lower()}.md", text)
+    serve = Serve(bundled)
+    serve.build()
+    (key,) = (k for k in serve.memory.views["\0entries"] if k[1] == "partials/story-card.html")
+    items, _, before = serve.memory.views["\0entries"][key]
+    assert len(items) == 3 and all(card.startswith('<li class="story-card">') for card in before)
+    edit(bundled, DAWN, "\n\n", "\n\nAn unreported paragraph.\n\n")  # its story's counts
+    assert serve.build(DAWN).incremental
+    items, _, after = serve.memory.views["\0entries"][key]
+    changed = [i for i, item in enumerate(items) if item["id"] == STORY]
+    assert len(changed) == 1 and after[changed[0]] != before[changed[0]]
+    assert all(after[i] is before[i] for i in range(3) if i not in changed)
+    page = (bundled / "site/stories/index.html").read_text(encoding="utf-8")
+    assert all(card in page for card in after)
     serve.assert_same_as_clean_build()
 
 
