@@ -131,6 +131,7 @@ class DevServer:
         summary = ""
         changes = 0
         kept = False  # an incremental build: it kept pages as published
+        removing: list[threading.Thread] = []  # see BuildResult.removing
         try:
             config, problems = self._config_or_default()
             self.config = config
@@ -152,6 +153,7 @@ class DevServer:
                 # the others stay, for the next full build (and `digest build`).
                 self.last_full = not result.incremental
                 kept = result.incremental
+                removing = result.removing
                 if self.cache is not None and self.last_full:
                     self.cache.forget_unused()
                 changes = len(result.written) + len(result.removed)
@@ -179,6 +181,8 @@ class DevServer:
         if not quiet or errors or changes:
             self._report(shown, errors, elapsed, changed, summary)
         gone = self.kept_page_gone() if kept and not errors else None
+        for thread in removing:
+            thread.join()
         self.settle_memory()
         if gone is not None:
             self.out(f"{gone} is gone from {self.config.output_dir}/: building everything")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     indexed: int | None = None  # pages in the search index, when it was built
     incremental: bool = False  # only what changed was rendered (`incremental.Memory`)
+    # Threads deleting the files patched ones replaced (`SiteWriter.removing`): join them
+    # once browsers are told, before the next build (Python waits for them at exit).
+    removing: list[threading.Thread] = field(default_factory=list)
 
 
 class _Timer:
@@ -422,4 +426,5 @@ def build(
         removed=removed,
         indexed=indexed,
         incremental=in_place,
+        removing=writer.removing,
     )

@@ -59,6 +59,7 @@ class SiteWriter:
         self._staging_ready = False
         self._pid = os.getpid()
         self._ahead: dict[str, _Spliced] = {}  # see `splice_ahead`
+        self.removing: list[threading.Thread] = []  # see `_splice`
 
     # Paths -------------------------------------------------------------------------------
     @property
@@ -251,7 +252,10 @@ class SiteWriter:
         tmp = spliced.result()
         if tmp is None:
             return False
-        fileops.place(tmp, target)
+        replaced: list[str] = []
+        fileops.place(tmp, target, replaced)
+        if replaced:  # deleted while the rest is written and browsers are told
+            self.removing.append(fileops.remove_in_thread(replaced))
         return True
 
     def first_missing(self, paths: Iterable[str]) -> str | None:

@@ -385,9 +385,9 @@ def test_the_writer_splices_a_patch_into_the_published_file(tmp_path):
 
 def test_a_patch_made_ahead_is_put_in_place_by_the_update_or_left_nowhere(tmp_path):
     """`splice_ahead` makes a patched file's new bytes in a thread while the rebuild
-    goes on: `update` puts that file in place; discarded (a failed rebuild), or made
-    from a published file edited meanwhile, it leaves nothing behind and the published
-    file as it was."""
+    goes on: `update` puts that file in place and deletes the old one in another;
+    discarded (a failed rebuild), or made from a published file edited meanwhile, it
+    leaves nothing behind and the published file as it was."""
     memo = OutputMemo()
     site = tmp_path / "site"
     (site / "data").mkdir(parents=True)
@@ -420,6 +420,10 @@ def test_a_patch_made_ahead_is_put_in_place_by_the_update_or_left_nowhere(tmp_pa
     assert writer.update([second], files) == [] and writer.changed == ["data/x.json"]
     writer.discard_ahead()
     assert (site / "data/x.json").read_bytes() == json_rows("x", rows([1, 2, 30, 4])).data
+    # The file it replaced is deleted in a thread (the dev server joins it once browsers
+    # are told), not on the way to the next file.
+    (removing,) = writer.removing
+    removing.join()
     assert leftovers() == []
 
     third = publish([1, 2, 30, 40])
