@@ -13,11 +13,12 @@ pages include notes with:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
 
-from generator.data_files import json_output
+from generator.data_files import json_output, json_rows
 from generator.model import Article, Output, Site
 from generator.notes import LinkedNote, notes_on
 from generator.notes_markup import NOTE_LABEL
@@ -80,24 +81,29 @@ def target_notes_view(site: Site, kind: str, key: str, urls: Urls) -> list[dict[
     return [note_view(n, site, urls) for n in notes_on(site.notes, kind, key)]
 
 
-def notes_data(site: Site, urls: Urls) -> list[dict[str, Any]]:
-    rows = []
-    for linked in site.notes:
-        note, result = linked.note, linked.anchor
-        rows.append(
-            {
-                "id": note.id,
-                "target": note.target,
-                "target_type": note.target_kind,
-                "anchored": linked.anchored,
-                "status": result.match.status if result is not None else None,
-                "exact": result.exact if result is not None else None,
-                "url": urls.href(_page_path(linked, urls), f"note-{note.id}"),
-                "date": note.date.isoformat() if note.date else None,
-                "author": note.author or None,
-            }
-        )
-    return rows
+def _kept_view(linked: LinkedNote, site: Site, renderer: Any) -> dict[str, Any]:
+    """`note_view`, kept between rebuilds (`Renderer.view`) while the note, its anchoring
+    and its article are unchanged: the listing then keeps its entry (`entries`)."""
+    note = linked.note
+    article = site.articles_by_id().get(note.target) if note.target_kind == "article" else None
+    make = partial(note_view, linked, site, renderer.urls)
+    return renderer.view("note", note.id, (linked, article), make)
+
+
+def _data_row(linked: LinkedNote, urls: Urls) -> dict[str, Any]:
+    """A note's row in `data/notes.json`: made of the note and its anchoring alone."""
+    note, result = linked.note, linked.anchor
+    return {
+        "id": note.id,
+        "target": note.target,
+        "target_type": note.target_kind,
+        "anchored": linked.anchored,
+        "status": result.match.status if result is not None else None,
+        "exact": result.exact if result is not None else None,
+        "url": urls.href(_page_path(linked, urls), f"note-{note.id}"),
+        "date": note.date.isoformat() if note.date else None,
+        "author": note.author or None,
+    }
 
 
 def annotation(linked: LinkedNote, site: Site, urls: Urls) -> dict[str, Any]:
@@ -169,9 +175,10 @@ def annotations_data(site: Site, urls: Urls) -> dict[str, Any]:
 def notes_pages(site: Site, renderer: Any) -> Iterable[Output]:
     urls = renderer.urls
     if renderer.claim():
-        views = [note_view(n, site, urls) for n in site.notes]
+        views = [_kept_view(n, site, renderer) for n in site.notes]
         yield renderer.listing(Urls.path("page", "notes"), "notes.html", notes=views)
     if renderer.claim():
-        yield json_output("data/notes.json", notes_data(site, urls))
+        rows = tuple((n.note.id, n, partial(_data_row, n, urls)) for n in site.notes)
+        yield json_rows("data/notes.json", rows, renderer.rows)
     if renderer.claim():
         yield json_output("data/annotations.jsonld", annotations_data(site, urls))
