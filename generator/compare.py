@@ -22,6 +22,7 @@ after their predecessor. Pure function: same input, same output.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ MERGE_MIN = 0.5  # share of a lone sentence's stems found in what the other vers
 QUOTE_MATCH = 0.8  # share of the shorter quotation's words found in the other
 COMMON_MIN = 12  # a stem in more sentences than this, and than
 COMMON_SHARE = 8  # one in this many sentences, is not used to find candidate pairs
+# Passages whose stems, and pairs whose diff, each process keeps: `_pair_diff`, `_stems`.
+PAIRS_KEPT = 1024
+_stems = functools.lru_cache(maxsize=4 * PAIRS_KEPT)(content_stems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +253,7 @@ def align(
 ) -> list[dict[str, list[int]]]:
     """Groups of sentence indexes, {article: [index, ...]}, in reading order."""
     sentences = [s for article in order for s in sentences_by_article[article]]
-    stems = [content_stems(s.text) for s in sentences]
+    stems = [_stems(s.text) for s in sentences]
     position = {(s.article, s.index): p for p, s in enumerate(sentences)}
     clusters = _Clusters(position)
     for _score, i, j in _candidate_scores(sentences, stems):
@@ -289,13 +293,10 @@ def _make_unit(
     unit_diffs = []
     found: list[Discrepancy] = []
     similarity = 1.0
-    base_words = tokens(base.text)
     for other in parts[1:]:
-        other_words = tokens(other.text)
-        ops, ratio = diffs.word_diff(base.text, other.text, base_words, other_words)
+        ops, ratio, found_here = _pair_diff(base.text, other.text)
         similarity = min(similarity, ratio)
         unit_diffs.append((base.article, other.article, ops))
-        found_here = diffs.discrepancies(base.text, other.text, ops, base_words, other_words)
         for difference in found_here:
             found.append(
                 Discrepancy(
@@ -307,6 +308,17 @@ def _make_unit(
     same = len({fold(p.text) for p in parts}) == 1
     kind = "same" if same else "variant"
     return Unit(index, kind, tuple(parts), 1.0 if same else similarity, tuple(unit_diffs)), found
+
+
+@functools.lru_cache(maxsize=PAIRS_KEPT)
+def _pair_diff(base: str, other: str) -> tuple[tuple[diffs.Op, ...], float, tuple]:
+    """The word diff of two versions of a passage, its similarity and its discrepancies
+    (`diffs.Difference`s; all immutable). The last `PAIRS_KEPT` pairs are kept: `digest
+    serve` compares an edited article's story again, and every passage but the edited
+    ones is a pair it diffed before (the story of an edit at 10,000 articles: about 40)."""
+    base_words, other_words = tokens(base), tokens(other)
+    ops, ratio = diffs.word_diff(base, other, base_words, other_words)
+    return ops, ratio, tuple(diffs.discrepancies(base, other, ops, base_words, other_words))
 
 
 def _merge_discrepancies(found: list[Discrepancy]) -> list[Discrepancy]:
