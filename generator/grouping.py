@@ -354,6 +354,14 @@ def _rank(scored: tuple[float, str, str]) -> tuple[float, str, str]:
     return -scored[0], scored[1], scored[2]
 
 
+def warm(memo: dict) -> None:
+    """Make now what the first update of the kept scoring (`pair_scores` with the `memo`
+    of the last build) makes: each article's pairs, 60-100 ms at 10,000 articles."""
+    scoring = memo.get("scoring")
+    if scoring is not None:
+        scoring._pairs_with()
+
+
 def group(
     items: Sequence[GroupInput],
     entities_by_article: Mapping[str, frozenset[str]],

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from generator import grouping
 from generator.cache import config_fingerprint, tree_fingerprint
 from generator.config import Config
 from generator.data_files import OutputMemo
@@ -106,6 +107,14 @@ class Memory:
         self.inputs = inputs or self.inputs
         self.rows.commit()
         self.pages.commit()
+
+    def warm(self) -> None:
+        """Make what the first incremental rebuild would otherwise make on its way: the
+        dev server calls this once its first build is published and before it serves,
+        so that the first edit is as quick as the next ones."""
+        if self.listing is not None:
+            self.listing.warm()
+        grouping.warm(self.grouping)
 
     def forget_site(self) -> None:
         """site/ may not match `site` any more (a failed write): next build is full."""

@@ -291,6 +291,7 @@ def run(
         watcher = Watcher(dev.config)
         count = watcher.start()
         dev.rebuild(quiet=True)
+        dev.memory.warm()
         shown_host = f"[{host}]" if ":" in host else host
         url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
         http_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)

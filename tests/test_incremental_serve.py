@@ -502,6 +502,25 @@ def test_listing_entries_are_kept_while_their_item_is_the_same(bundled):
     serve.assert_same_as_clean_build()
 
 
+def test_warm_makes_now_what_the_first_edit_would_make(bundled):
+    """`Memory.warm` (the dev server calls it before it serves): the content listing's
+    lookups and each article's scored pairs are made before the first edit, which then
+    uses them as they are."""
+    serve = Serve(bundled)
+    serve.build()
+    listing, scoring = serve.memory.listing, serve.memory.grouping["scoring"]
+    assert "plain" not in vars(listing) and scoring._pairs_of is None
+    serve.memory.warm()
+    assert {"plain", "_listed", "places"} <= set(vars(listing))
+    pairs = scoring._pairs_of
+    assert pairs and all(pair in scoring.pairs for found in pairs.values() for pair in found)
+    edit(bundled, REUTERS, "held talks for several hours", "held talks for some hours")
+    assert serve.build(REUTERS).incremental
+    assert serve.memory.listing is listing and serve.memory.grouping["scoring"] is scoring
+    assert scoring._pairs_of is pairs
+    serve.assert_same_as_clean_build()
+
+
 def test_the_parses_in_article_order_are_those_of_each_article(bundled):
     """The link stage makes each article's parse in order once (for the per-article keys
     of the entity and quote stages and `Site.parses`): the same as looking each up."""
