@@ -190,7 +190,8 @@ class Listing:
     def warm(self) -> None:
         """Make now what `still_valid` asks the first time (`incremental.Memory.warm`):
         the walk for symlinks alone took 50-70 ms of a first edit at 10,000 articles."""
-        _ = self.plain and self._listed and self.places
+        if self.plain:  # else `still_valid` looks no further
+            _ = self._listed, self.places
 
     def still_valid(self, content: Path, changed: set[str]) -> bool:
         """No file was added, removed or replaced by something else, judged by the paths
