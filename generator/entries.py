@@ -43,6 +43,6 @@ def install(env: jinja2.Environment) -> None:
     env.digest_entries = None  # set while views are kept: `keep`
 
 
-def keep(env: jinja2.Environment, views: dict | None) -> None:
-    """Keep entries' HTML in `views` (None: keep none)."""
-    env.digest_entries = views.setdefault("\0entries", {}) if views is not None else None
+def keep(env: jinja2.Environment, views: dict) -> None:
+    """Keep entries' HTML in `views` (`Renderer.keep_views`)."""
+    env.digest_entries = views.setdefault("\0entries", {})
